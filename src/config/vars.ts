@@ -1,0 +1,87 @@
+/**
+ * Every environment variable prb reads, once, with upstream's name and default
+ * (upstream-data-provider.md §10, upstream-lifecycle.md §9, upstream-trade-walkie-monitor.md D.3)
+ * and the few that prb adds (marked "prb").
+ */
+import { LOG_LEVELS, type LogLevel } from '../common/logger.js'
+import { flag, int, multiaddrs, multiaddrsDefaultingTo, oneOf, optionalStr, str, url } from './spec.js'
+
+const WS = ['ws:', 'wss:']
+const REDIS = ['redis:', 'rediss:']
+const DAY_MS = 24 * 3600 * 1000
+
+// ---- shared ----
+export const NODE_ENV = str({ name: 'NODE_ENV', default: '', description: '`development` turns on the development log intervals' })
+export const PHALA_LOGGER_LEVEL = oneOf<LogLevel>({ name: 'PHALA_LOGGER_LEVEL', default: 'info', values: LOG_LEVELS, description: 'log level of the `prb` bunyan logger (JSON lines on stdout)' })
+export const PHALA_CHAIN_ENDPOINT = url({ name: 'PHALA_CHAIN_ENDPOINT', default: 'ws://127.0.0.1:9944', protocols: WS, description: 'parachain node WebSocket (archive node; the default reaches the devnet)' })
+export const PHALA_PARENT_CHAIN_ENDPOINT = url({ name: 'PHALA_PARENT_CHAIN_ENDPOINT', default: 'ws://127.0.0.1:9945', protocols: WS, description: 'relay chain node WebSocket (the default reaches the devnet)' })
+export const PHALA_Q_REDIS_ENDPOINT = url({ name: 'PHALA_Q_REDIS_ENDPOINT', default: 'redis://127.0.0.1:6379/', protocols: REDIS, description: 'Redis of the trade queue' })
+export const PHALA_PEER_ID_PREFIX = str({ name: 'PHALA_PEER_ID_PREFIX', default: '/var/data/keys/id', nonEmpty: true, expected: 'a directory path', description: 'directory of the identity key files (DATA_PROVIDER, LIFECYCLE)' })
+export const PHALA_WALKIE_LISTEN_ADDRESSES = multiaddrs({ name: 'PHALA_WALKIE_LISTEN_ADDRESSES', default: ['/ip4/0.0.0.0/tcp/0', '/ip6/::/tcp/0'], description: 'Walkie (libp2p) listen addresses' })
+export const PHALA_WALKIE_BOOT_NODES = multiaddrsDefaultingTo({ name: 'PHALA_WALKIE_BOOT_NODES', fallback: PHALA_WALKIE_LISTEN_ADDRESSES, description: 'Walkie bootstrap peers' })
+export const PHALA_WALKIE_DISABLE_MDNS_DISCOVERY = flag({ name: 'PHALA_WALKIE_DISABLE_MDNS_DISCOVERY', description: 'turn off mDNS peer discovery' })
+export const PHALA_BRIDGE_IDENTITY = str({ name: 'PHALA_BRIDGE_IDENTITY', default: 'default', nonEmpty: true, description: 'Walkie namespace: peers of another bridge identity are ignored' })
+export const PHALA_PTP_IGNORE_BRIDGE_IDENTITY = flag({ name: 'PHALA_PTP_IGNORE_BRIDGE_IDENTITY', description: 'accept data providers of any bridge identity' })
+export const PHALA_WALKIE_PSK = optionalStr({ name: 'PHALA_WALKIE_PSK', secret: true, minLength: 16, expected: 'a shared secret of at least 16 characters', description: '(prb) shared secret that closes Walkie to peers without it; off when unset' })
+export const PHALA_HOLD_ON_SUBPROCESS_EXIT = flag({ name: 'PHALA_HOLD_ON_SUBPROCESS_EXIT', unused: true, description: 'upstream kept the parent alive when a child exited; prb runs no child processes' })
+export const PHALA_DATA_PROVIDER_EXTERNAL_LISTEN_ADDRESSES = str({ name: 'PHALA_DATA_PROVIDER_EXTERNAL_LISTEN_ADDRESSES', default: '/ip4/0.0.0.0/tcp/18888,/ip6/::/tcp/28889', unused: true, description: 'for upstream\'s never-built external data provider' })
+export const PHALA_DATA_PROVIDER_TRUSTED_ORIGINS = str({ name: 'PHALA_DATA_PROVIDER_TRUSTED_ORIGINS', default: '', unused: true, description: 'for upstream\'s never-built external data provider' })
+export const PHALA_DATA_PROVIDER_BOOT_NODES = str({ name: 'PHALA_DATA_PROVIDER_BOOT_NODES', default: '', unused: true, description: 'for upstream\'s never-built external data provider' })
+
+// ---- data provider ----
+export const DP_LOCAL_DB_PATH = str({ name: 'PHALA_LOCAL_DB_PATH', default: '/var/data/0', nonEmpty: true, expected: 'a directory path', description: 'data provider: LevelDB directory' })
+export const PHALA_DATA_PROVIDER_LOCAL_SERVER = int({ name: 'PHALA_DATA_PROVIDER_LOCAL_SERVER', default: 8012, min: 0, max: 65535, unit: 'TCP port', description: 'TCP blob server port, advertised in Info.blobServerPort' })
+export const PHALA_DATA_PROVIDER_LOCAL_SERVER_HOST = str({ name: 'PHALA_DATA_PROVIDER_LOCAL_SERVER_HOST', default: '0.0.0.0', nonEmpty: true, expected: 'an IP address or host name to bind', description: '(prb) bind address of the blob server' })
+export const PHALA_DATA_PROVIDER_BLOB_SECRET = optionalStr({ name: 'PHALA_DATA_PROVIDER_BLOB_SECRET', secret: true, minLength: 16, expected: 'a shared secret of at least 16 characters', description: '(prb) shared secret blob-server clients must present; off when unset' })
+export const PHALA_ENABLE_PARA_BATCH_SYNC = flag({ name: 'PHALA_ENABLE_PARA_BATCH_SYNC', description: 'also write para blocks in batches of PHALA_DATA_PROVIDER_BLOB_MAX_PARA_BLOCK_RANGE_COUNT' })
+export const PHALA_DATA_PROVIDER_BLOB_MAX_PARA_BLOCK_RANGE_COUNT = int({ name: 'PHALA_DATA_PROVIDER_BLOB_MAX_PARA_BLOCK_RANGE_COUNT', default: 15, min: 1, max: 10000, description: 'para blocks per batch' })
+export const PHALA_DATA_PROVIDER_BLOB_MAX_RANGE_COUNT = int({ name: 'PHALA_DATA_PROVIDER_BLOB_MAX_RANGE_COUNT', default: 60, min: 1, max: 100000, unused: true, description: 'former dry ranges per blob; a blob is one window since upstream 2022-02' })
+export const PHALA_PARENT_PARALLEL_BLOCKS = int({ name: 'PHALA_PARENT_PARALLEL_BLOCKS', default: 15, min: 1, max: 1000, description: 'relay blocks fetched in parallel (dead upstream, live in prb)' })
+export const PHALA_PARA_PARALLEL_BLOCKS = int({ name: 'PHALA_PARA_PARALLEL_BLOCKS', default: 2, min: 1, max: 1000, description: 'para blocks fetched in parallel (dead upstream, live in prb)' })
+export const PHALA_LIFECYCLE_BLOB_SERVER_SESSION_MAX_MEMORY = int({ name: 'PHALA_LIFECYCLE_BLOB_SERVER_SESSION_MAX_MEMORY', default: 64, min: 0, max: 1 << 20, unused: true, description: 'former HTTP/2 session memory of the blob server' })
+
+// ---- lifecycle ----
+export const LM_LOCAL_DB_PATH = str({ name: 'PHALA_LOCAL_DB_PATH', default: '/var/data/local.db', nonEmpty: true, expected: 'a path', description: 'lifecycle: pools and workers database' })
+export const PHALA_DEV_SKIP_RA = flag({ name: 'PHALA_DEV_SKIP_RA', description: 'dev mode: InitRuntime with skip_ra and the debug key; no START_COMPUTING' })
+export const PHALA_MIN_BENCH_SCORE = int({ name: 'PHALA_MIN_BENCH_SCORE', default: 50, min: 0, max: 2 ** 32 - 1, description: 're-register threshold and the enforced minimum score' })
+export const PHALA_ENFORCE_MIN_BENCH_SCORE = flag({ name: 'PHALA_ENFORCE_MIN_BENCH_SCORE', description: 'wait for initialScore > PHALA_MIN_BENCH_SCORE before ADD_WORKER' })
+export const PHALA_LRU_CACHE_SIZE = int({ name: 'PHALA_LRU_CACHE_SIZE', default: 5000, min: 0, max: 10_000_000, description: 'blob cache entries' })
+export const PHALA_LRU_CACHE_MAX_AGE = int({ name: 'PHALA_LRU_CACHE_MAX_AGE', default: 1_800_000, min: 0, max: 30 * DAY_MS, unit: 'ms', description: 'blob cache entry lifetime' })
+export const PHALA_LRU_CACHE_DBUG_LOG_INTERVAL = int({ name: 'PHALA_LRU_CACHE_DBUG_LOG_INTERVAL', default: (env) => (env.NODE_ENV === 'development' ? 3000 : 0), defaultText: '3000 with NODE_ENV=development, else 0', min: 0, max: DAY_MS, unit: 'ms', description: 'cache size log interval (0 = off; the name\'s typo is upstream\'s)' })
+export const PHALA_RUNNER_MAX_WORKER_NUMBER = int({ name: 'PHALA_RUNNER_MAX_WORKER_NUMBER', default: 150, min: 1, max: 100000, description: 'workers per runner' })
+export const PHALA_LIFECYCLE_CONFIG_MODE = flag({ name: 'PHALA_LIFECYCLE_CONFIG_MODE', description: 'serve the database and the API only: no runners, no built-in trader' })
+export const PHALA_LIFECYCLE_BLOB_QUEUE_SIZE = int({ name: 'PHALA_LIFECYCLE_BLOB_QUEUE_SIZE', default: 36, min: 1, max: 10000, description: 'concurrent blob fetches per runner' })
+export const PHALA_PRPC_REQUEST_TIMEOUT = int({ name: 'PHALA_PRPC_REQUEST_TIMEOUT', default: 8000, min: 100, max: DAY_MS, unit: 'ms', description: 'pRuntime prpc request timeout' })
+export const PHALA_BLOB_REQUEST_TIMEOUT = int({ name: 'PHALA_BLOB_REQUEST_TIMEOUT', default: 150_000, min: 100, max: DAY_MS, unit: 'ms', description: 'pRuntime bin_api (sync, dispatch) request timeout' })
+export const DEBUG_LIFECYCLE_ALLOW_BLOB_FROM_SYNCHING_STATE = flag({ name: 'DEBUG_LIFECYCLE_ALLOW_BLOB_FROM_SYNCHING_STATE', unused: true, description: 'declared upstream, never read' })
+export const PHALA_SYNC_ONLY = flag({ name: 'PHALA_SYNC_ONLY', description: 'sync only: no message relay, no on-chain operations' })
+export const PRPC_QUEUE_SIZE = int({ name: 'PRPC_QUEUE_SIZE', default: 65535, min: 1, max: 1 << 30, unused: true, description: 'upstream\'s global request queue, bypassed since 2023-01' })
+export const PRPC_SUBQUEUE_SIZE = int({ name: 'PRPC_SUBQUEUE_SIZE', default: 10, min: 1, max: 1 << 30, unused: true, description: 'declared upstream, never read' })
+export const DISABLE_LRU = flag({ name: 'DISABLE_LRU', description: 'bypass the blob cache' })
+export const USE_LEGACY_SYNC = flag({ name: 'USE_LEGACY_SYNC', description: 'use the separated (legacy) sync algorithm' })
+export const WORKER_KEEPALIVE_ENABLED = flag({ name: 'WORKER_KEEPALIVE_ENABLED', description: 'HTTP keep-alive to pRuntime' })
+export const WORKER_KEEPALIVE_TIMEOUT = int({ name: 'WORKER_KEEPALIVE_TIMEOUT', default: 5000, min: 1, max: DAY_MS, unit: 'ms', description: 'keep-alive socket timeout' })
+export const USE_BUILT_IN_TRADER = flag({ name: 'USE_BUILT_IN_TRADER', description: 'run the trader and the queue board inside the lifecycle' })
+export const PHALA_RUNNER_ID = str({ name: 'PHALA_RUNNER_ID', default: '', unused: true, description: 'upstream\'s internal runner id; prb runs no runner processes' })
+
+// ---- monitor ----
+export const PORT = int({ name: 'PORT', default: 3000, min: 0, max: 65535, unit: 'TCP port', description: 'monitor web page and JSON proxy port' })
+export const PTP_LISTEN_ADDRESSES = multiaddrs({ name: 'PTP_LISTEN_ADDRESSES', default: [], description: 'monitor Walkie listen addresses (none: dial only)' })
+export const PTP_BOOT_NODES = multiaddrs({ name: 'PTP_BOOT_NODES', default: [], description: 'monitor Walkie bootstrap peers' })
+export const REDIS_ENDPOINT = url({ name: 'REDIS_ENDPOINT', protocols: REDIS, description: 'queue board Redis when PHALA_Q_REDIS_ENDPOINT is unset (upstream arena)' })
+
+// ---- devnet (prb) ----
+export const PHALA_DEVNET_HOST = str({ name: 'PHALA_DEVNET_HOST', default: '127.0.0.1', nonEmpty: true, expected: 'an IP address or host name to bind', description: 'devnet bind address' })
+export const PHALA_DEVNET_PARA_PORT = int({ name: 'PHALA_DEVNET_PARA_PORT', default: 9944, min: 0, max: 65535, unit: 'TCP port', description: 'devnet parachain JSON-RPC (WebSocket and HTTP)' })
+export const PHALA_DEVNET_RELAY_PORT = int({ name: 'PHALA_DEVNET_RELAY_PORT', default: 9945, min: 0, max: 65535, unit: 'TCP port', description: 'devnet relay chain JSON-RPC (WebSocket and HTTP)' })
+export const PHALA_DEVNET_BLOCK_MS = int({ name: 'PHALA_DEVNET_BLOCK_MS', default: 6000, min: 10, max: DAY_MS, unit: 'ms', description: 'devnet relay block time; a para block every second relay block' })
+export const PHALA_DEVNET_JUSTIFICATION_PERIOD = int({ name: 'PHALA_DEVNET_JUSTIFICATION_PERIOD', default: 512, min: 1, max: 1_000_000, description: 'devnet relay blocks between GRANDPA justifications' })
+export const PHALA_DEVNET_SESSION_BLOCKS = int({ name: 'PHALA_DEVNET_SESSION_BLOCKS', default: 600, min: 2, max: 1_000_000, description: 'devnet relay blocks between authority set changes' })
+export const PHALA_DEVNET_PARA_ID = int({ name: 'PHALA_DEVNET_PARA_ID', default: 2035, min: 0, max: 2 ** 32 - 1, description: 'devnet parachain id' })
+export const PHALA_DEVNET_SEED = str({ name: 'PHALA_DEVNET_SEED', default: 'prb-devnet', nonEmpty: true, description: 'devnet seed: the same seed gives the same chain' })
+export const PHALA_DEVNET_HISTORY = int({ name: 'PHALA_DEVNET_HISTORY', default: 2000, min: 0, max: 10_000_000, description: 'devnet relay blocks made and finalized at start' })
+export const PHALA_DEVNET_RPC_LATENCY_MS = int({ name: 'PHALA_DEVNET_RPC_LATENCY_MS', default: 0, min: 0, max: 60_000, unit: 'ms', description: 'devnet delay added to every JSON-RPC reply' })
+export const PHALA_DEVNET_CONTROL_PORT = int({ name: 'PHALA_DEVNET_CONTROL_PORT', default: 9955, min: 0, max: 65535, unit: 'TCP port', description: 'devnet control surface (HTTP)' })
+export const PHALA_DEVNET_POOLS = int({ name: 'PHALA_DEVNET_POOLS', default: 2, min: 0, max: 10000, description: 'devnet stake pools owned by //Alice at genesis' })
+export const PHALA_DEVNET_PRUNTIMES = int({ name: 'PHALA_DEVNET_PRUNTIMES', default: 4, min: 0, max: 10000, description: 'devnet pRuntime workers started' })
+export const PHALA_DEVNET_PRUNTIME_PORT = int({ name: 'PHALA_DEVNET_PRUNTIME_PORT', default: 8000, min: 0, max: 65535, unit: 'TCP port', description: 'port of the first devnet pRuntime; the others follow' })

@@ -1,0 +1,66 @@
+import './polyfill.js'
+import { ConfigError } from './common/errors.js'
+import { createLogger, SecretGuard } from './common/logger.js'
+import { installShutdown } from './common/shutdown.js'
+import { loadConfig, MODULE_NAMES, printableConfig, type ModuleName } from './config/index.js'
+import { MODULE_LOADERS } from './modules.js'
+
+/** A user's mistake: one clear line on stderr, status 2, no stack trace. */
+function fail(message: string): never {
+  for (const line of message.split('\n')) process.stderr.write(`prb: ${line}\n`)
+  process.exit(2)
+}
+
+async function main(argv: string[]): Promise<void> {
+  const printConfig = argv.includes('--print-config')
+  const unknownArgs = argv.filter((a) => a !== '--print-config')
+  if (unknownArgs.length > 0) fail(`unknown argument ${JSON.stringify(unknownArgs[0])}; the only option is --print-config (configuration comes from environment variables)`)
+
+  const raw = process.env.PHALA_MODULE
+  if (raw === undefined || raw.trim() === '') fail(`PHALA_MODULE is not set; set it to one of: ${MODULE_NAMES.join(', ')}`)
+  const module = raw.trim() as ModuleName
+  if (!MODULE_NAMES.includes(module)) fail(`PHALA_MODULE=${JSON.stringify(raw)} is not a module; valid values: ${MODULE_NAMES.join(', ')}`)
+
+  let loaded
+  try {
+    loaded = loadConfig(module, process.env)
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.message)
+    throw e
+  }
+
+  if (printConfig) {
+    process.stdout.write(JSON.stringify(printableConfig(module, loaded.config), null, 2) + '\n')
+    return
+  }
+
+  const loader = MODULE_LOADERS[module]
+  if (!loader) {
+    const ready = MODULE_NAMES.filter((m) => MODULE_LOADERS[m] !== null)
+    fail(`PHALA_MODULE=${module}: this module is not built yet in this version of prb; available now: ${ready.join(', ') || 'none'}`)
+  }
+
+  const guard = new SecretGuard()
+  for (const s of loaded.secrets) guard.add(s)
+  const logger = createLogger({ level: loaded.config.PHALA_LOGGER_LEVEL, guard }).child({ module })
+  for (const w of loaded.warnings) logger.warn(w)
+
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'Uncaught exception; exiting.')
+    process.exit(1)
+  })
+  process.on('unhandledRejection', (err) => {
+    logger.fatal({ err }, 'Unhandled promise rejection; exiting.')
+    process.exit(1)
+  })
+
+  const start = await loader()
+  const running = await start({ config: loaded.config as never, logger, guard })
+  installShutdown(running, { logger, exit: (code) => process.exit(code), signals: process })
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError) fail(err.message)
+  process.stderr.write(`prb: start-up failed: ${err instanceof Error ? err.message : String(err)}\n`)
+  process.exit(1)
+})
