@@ -9,9 +9,9 @@
  * compacts, as parity-scale-codec does).
  */
 import { TypeRegistry } from '@polkadot/types'
-import type { Codec } from '@polkadot/types/types'
+import type { Codec, RegistryTypes } from '@polkadot/types/types'
 import type { Header } from '@polkadot/types/interfaces'
-import { u8aEq, u8aConcat, compactToU8a, u8aToU8a } from '@polkadot/util'
+import { u8aEq, u8aConcat, compactToU8a, u8aToU8a, u8aToHex } from '@polkadot/util'
 
 type Bytes = Uint8Array
 type HexOrBytes = string | Uint8Array
@@ -116,7 +116,7 @@ export type BridgeTypeName = keyof typeof BRIDGE_TYPES
 /** A fresh registry with the bridge types (and the standard Substrate Header etc.). */
 export function createBridgeRegistry(): TypeRegistry {
   const registry = new TypeRegistry()
-  registry.register(BRIDGE_TYPES as unknown as Record<string, string | Record<string, unknown>>)
+  registry.register(BRIDGE_TYPES as unknown as RegistryTypes)
   return registry
 }
 
@@ -132,9 +132,27 @@ export class ScaleDecodeError extends Error {
   readonly code = 'ERR_SCALE_DECODE'
 }
 
-/** Encode `value` (a plain object or Codec, as @polkadot/types accepts it) as `type`. */
+/**
+ * Byte inputs as hex: @polkadot/types reads a Uint8Array given for `Bytes` as already length-prefixed,
+ * but hex as the content itself. As hex, a struct (Header) is still decoded from its SCALE bytes.
+ */
+function hexify(value: unknown): unknown {
+  if (value instanceof Uint8Array) return u8aToHex(value)
+  if (Array.isArray(value)) return value.map(hexify)
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = hexify(v)
+    return out
+  }
+  return value // Codec instances, numbers, bigints, strings, null
+}
+
+/**
+ * Encode `value` as `type`. Plain objects and arrays as @polkadot/types takes them; every
+ * Uint8Array stands for its content (a header's bytes for Header, a proof node for Bytes).
+ */
 export function encodeBridge(type: string, value: unknown, registry: TypeRegistry = bridgeRegistry()): Uint8Array {
-  return registry.createType(type, value).toU8a()
+  return registry.createType(type, hexify(value)).toU8a()
 }
 
 /** Decode exactly `bytes` as `type`: the bytes must be the canonical encoding, with nothing left over. */

@@ -1,0 +1,134 @@
+/**
+ * The devnet's simulated pRuntime workers: `startPruntimes` runs `count` HTTP servers speaking
+ * pRuntime's API on consecutive ports, all in this process, each with a control handle for faults.
+ */
+import { join } from 'node:path'
+import type { Server } from 'node:http'
+import type { Socket } from 'node:net'
+import { cryptoWaitReady } from '@polkadot/util-crypto'
+import { u8aToHex } from '@polkadot/util'
+import type { Logger } from '../../common/logger.js'
+import { componentLogger } from '../../common/logger.js'
+import type { TrieVersion } from '../../common/trie.js'
+import { loadOrCreateIdentity, type WorkerIdentity } from './identity.js'
+import { Phactory } from './phactory.js'
+import { createPruntimeServer, type Faults } from './server.js'
+
+export { Phactory } from './phactory.js'
+export { PRuntimeError } from './errors.js'
+export type { Faults } from './server.js'
+
+export interface PruntimesOptions {
+  count: number
+  host: string
+  basePort: number
+  /** Each worker seals its identity under `<dataDir>/pruntime-<index>/`; without it, identities are in memory. */
+  dataDir?: string
+  /** Answer POST /kick (pRuntime's ENABLE_KICK_API). Default true. */
+  enableKick?: boolean
+  /** Trie layout of the para state (must match the devnet chain). Default 0. */
+  paraStateVersion?: TrieVersion
+  benchScore?: number
+  registrationInfoVersion?: 1 | 2
+}
+
+/** Per-worker control (in-process). */
+export interface PruntimeHandle {
+  readonly index: number
+  readonly port: number
+  readonly endpoint: string
+  /** The worker's current pRuntime (a new one after crash/kick). */
+  phactory(): Phactory
+  publicKey(): string
+  /** The enclave restarts: all chain state lost; the identity survives only if sealed to dataDir. */
+  crash(): void
+  /** Accept connections and requests, never answer (until cleared). */
+  hang(on?: boolean): void
+  /** Delay every answer by `ms` (0 clears). */
+  slow(ms: number): void
+  /** Answer every request with HTTP 500 (until cleared). */
+  failWith500(on?: boolean): void
+  /** Clear all injected faults. */
+  heal(): void
+  readonly faults: Readonly<Faults>
+}
+
+export interface RunningPruntimes {
+  workers: PruntimeHandle[]
+  stop(): Promise<void>
+}
+
+export async function startPruntimes(opts: PruntimesOptions, logger: Logger): Promise<RunningPruntimes> {
+  await cryptoWaitReady()
+  const started: Array<{ server: Server; sockets: Set<Socket> }> = []
+  const workers: PruntimeHandle[] = []
+  let stopped = false
+  const stop = async (): Promise<void> => {
+    if (stopped) return
+    stopped = true
+    await Promise.all(
+      started.map(
+        ({ server, sockets }) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve())
+            for (const s of sockets) s.destroy()
+          }),
+      ),
+    )
+  }
+  try {
+    for (let i = 0; i < opts.count; i++) {
+      const port = opts.basePort === 0 ? 0 : opts.basePort + i
+      const log = componentLogger(logger, 'pruntime', { worker: i })
+      const dir = opts.dataDir ? join(opts.dataDir, `pruntime-${i}`) : undefined
+      let identity: WorkerIdentity = loadOrCreateIdentity(dir)
+      const make = (): Phactory =>
+        new Phactory({ identity, logger: log, paraStateVersion: opts.paraStateVersion, benchScore: opts.benchScore, registrationInfoVersion: opts.registrationInfoVersion })
+      let phactory = make()
+      const faults: Faults = { hang: false, error: false, delayMs: 0 }
+      const restart = (): void => {
+        identity = loadOrCreateIdentity(dir)
+        phactory = make()
+      }
+      const srv = createPruntimeServer({ phactory: () => phactory, faults, enableKick: opts.enableKick ?? true, onKick: restart, logger: log })
+      await new Promise<void>((resolve, reject) => {
+        srv.server.once('error', reject)
+        srv.server.listen(port, opts.host, () => resolve())
+      })
+      started.push(srv)
+      const addr = srv.server.address()
+      const actualPort = typeof addr === 'object' && addr ? addr.port : port
+      workers.push({
+        index: i,
+        port: actualPort,
+        endpoint: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${actualPort}`,
+        phactory: () => phactory,
+        publicKey: () => u8aToHex(phactory.identity.identity.publicKey),
+        crash: () => {
+          log.warn('fault: crash (state lost)')
+          restart()
+        },
+        hang: (on = true) => {
+          faults.hang = on
+        },
+        slow: (ms: number) => {
+          faults.delayMs = Math.max(0, ms)
+        },
+        failWith500: (on = true) => {
+          faults.error = on
+        },
+        heal: () => {
+          faults.hang = false
+          faults.error = false
+          faults.delayMs = 0
+        },
+        faults,
+      })
+    }
+  } catch (e) {
+    await stop()
+    throw new Error(`cannot start ${opts.count} pRuntime workers on ${opts.host}:${opts.basePort}+: ${(e as Error).message}`, { cause: e })
+  }
+  logger.info({ count: opts.count, host: opts.host, firstPort: workers[0]?.port }, 'pRuntime workers listening')
+  return { workers, stop }
+}

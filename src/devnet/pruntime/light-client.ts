@@ -1,0 +1,157 @@
+/**
+ * The relay-chain light client of a worker (pRuntime's light_validation + storage_synchronizer,
+ * chain.md §5-§6.3): relay headers, GRANDPA justifications against the CURRENT authority set, set
+ * switches on ScheduledChange, and para headers proven by Paras.Heads at the last synced relay
+ * header's state root. Every function validates first and returns the new state; the caller
+ * commits it, so a rejected call changes nothing.
+ */
+import { u8aConcat, compactToU8a, u8aToHex } from '@polkadot/util'
+import {
+  decodeHeader,
+  findScheduledChange,
+  hashHeader,
+  verifyJustification,
+  type Authority,
+  type Header as PlainHeader,
+} from '../../common/grandpa.js'
+import { verifyProof, TrieProofError } from '../../common/trie.js'
+import { PRuntimeError } from './errors.js'
+import { parasHeadsKey } from './storage-keys.js'
+
+export interface RelayState {
+  authorities: Authority[]
+  setId: bigint
+  /** The last finalized (synced) relay header. */
+  lastHash: string
+  lastNumber: number
+  /** Next relay header number to sync (PhactoryInfo.headernum). */
+  nextHeaderNumber: number
+  /** State root of the last synced relay header, until a para header batch consumes it. */
+  lastRelayStateRoot: string | null
+}
+
+export interface ParaHeaderState {
+  paraId: number
+  /** Next para header number to sync (PhactoryInfo.para_headernum); starts at 0. */
+  nextParaHeaderNumber: number
+}
+
+export interface RelayHeaderIn {
+  /** SCALE bytes of the header. */
+  encoded: Uint8Array
+  justification: Uint8Array | null
+}
+
+export interface Decoded {
+  header: PlainHeader
+  hash: string
+}
+
+function decodeOne(encoded: Uint8Array): Decoded {
+  return { header: decodeHeader(encoded), hash: hashHeader(encoded) }
+}
+
+/**
+ * Validate a relay header batch. Returns the new relay state and the synced-to number, plus the
+ * state roots of the accepted headers (solo mode feeds them to block dispatch).
+ */
+export function syncRelayHeaders(
+  state: RelayState,
+  batch: RelayHeaderIn[],
+): { next: RelayState; syncedTo: number; accepted: Decoded[] } {
+  const all = batch.map((h) => ({ ...decodeOne(h.encoded), justification: h.justification }))
+  const headers = all.filter((h) => h.header.number >= state.nextHeaderNumber)
+  if (headers.length === 0) return { next: state, syncedTo: state.nextHeaderNumber - 1, accepted: [] }
+  const first = headers[0]!
+  if (first.header.number !== state.nextHeaderNumber) throw new PRuntimeError('BlockNumberMismatch')
+  const last = headers[headers.length - 1]!
+  if (!last.justification) throw new PRuntimeError('MissingJustification')
+  for (let i = 1; i < headers.length; i++) {
+    const prev = headers[i - 1]!
+    const cur = headers[i]!
+    if (cur.header.parentHash.toLowerCase() !== prev.hash || cur.header.number !== prev.header.number + 1) {
+      throw new PRuntimeError('HeaderHashMismatch')
+    }
+  }
+  if (first.header.parentHash.toLowerCase() !== state.lastHash) {
+    throw new PRuntimeError('HeaderValidateFailed(invalid ancestry proof)')
+  }
+  const verdict = verifyJustification(last.justification, state.authorities, state.setId, { hash: last.hash, number: last.header.number })
+  if (!verdict.ok) {
+    if (verdict.error === 'error decoding justification for header') throw new PRuntimeError(`HeaderValidateFailed(${verdict.error})`)
+    throw new PRuntimeError(`HeaderValidateFailed(bad justification for header: ${verdict.error})`)
+  }
+  let authorities = state.authorities
+  let setId = state.setId
+  let change: ReturnType<typeof findScheduledChange>
+  try {
+    change = findScheduledChange(last.header)
+  } catch {
+    change = undefined // a malformed FRNK log is no ScheduledChange to pRuntime either
+  }
+  if (change) {
+    if (change.delay !== 0) throw new PRuntimeError('HeaderValidateFailed(scheduled change should not have delay)')
+    authorities = change.nextAuthorities
+    setId = state.setId + 1n
+  }
+  return {
+    next: {
+      authorities,
+      setId,
+      lastHash: last.hash,
+      lastNumber: last.header.number,
+      nextHeaderNumber: last.header.number + 1,
+      lastRelayStateRoot: last.header.stateRoot.toLowerCase(),
+    },
+    syncedTo: last.header.number,
+    accepted: headers,
+  }
+}
+
+/**
+ * Validate a para header batch against the last synced relay header. Returns the new relay state
+ * (its state root consumed), the new para state, and the state roots to queue by para number.
+ */
+export function syncParaHeaders(
+  relay: RelayState,
+  para: ParaHeaderState,
+  batch: Uint8Array[],
+  proof: Uint8Array[],
+): { relay: RelayState; para: ParaHeaderState; syncedTo: number; stateRoots: Array<[number, string]> } {
+  const headers = batch.map((b) => ({ ...decodeOne(b), encoded: b })).filter((h) => h.header.number >= para.nextParaHeaderNumber)
+  if (headers.length === 0) return { relay, para, syncedTo: para.nextParaHeaderNumber - 1, stateRoots: [] }
+  if (headers[0]!.header.number !== para.nextParaHeaderNumber) throw new PRuntimeError('BlockNumberMismatch')
+  const root = relay.lastRelayStateRoot
+  if (!root) throw new PRuntimeError('RelaychainHeaderNotSynced')
+  const last = headers[headers.length - 1]!
+  const key = parasHeadsKey(para.paraId)
+  let value: string | null | undefined
+  try {
+    value = verifyProof(root, proof, [key]).get(key)
+  } catch (e) {
+    const msg = e instanceof TrieProofError ? e.message : String((e as Error).message ?? e)
+    throw new PRuntimeError(`StorageProofFailed(${msg})`)
+  }
+  if (value === null || value === undefined) throw new PRuntimeError('StorageProofFailed(storage value unavailable)')
+  const expected = u8aToHex(u8aConcat(compactToU8a(last.encoded.length), last.encoded))
+  if (value.toLowerCase() !== expected) throw new PRuntimeError('StorageProofFailed(storage value mismatch)')
+  for (let i = 1; i < headers.length; i++) {
+    const prev = headers[i - 1]!
+    const cur = headers[i]!
+    if (cur.header.parentHash.toLowerCase() !== prev.hash || cur.header.number !== prev.header.number + 1) {
+      throw new PRuntimeError('HeaderHashMismatch')
+    }
+  }
+  return {
+    relay: { ...relay, lastRelayStateRoot: null },
+    para: { ...para, nextParaHeaderNumber: last.header.number + 1 },
+    syncedTo: last.header.number,
+    stateRoots: headers.map((h) => [h.header.number, h.header.stateRoot.toLowerCase()]),
+  }
+}
+
+/** `:grandpa_authorities` / Grandpa.Authorities value -> authority list, as pRuntime compares them. */
+export function sameAuthorities(a: readonly Authority[], b: readonly Authority[]): boolean {
+  return a.length === b.length && a.every((x, i) => x.publicKey.toLowerCase() === b[i]!.publicKey.toLowerCase() && x.weight === b[i]!.weight)
+}
+
