@@ -2,6 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { u8aToHex, hexToU8a } from '@polkadot/util'
+import type { Header } from '@polkadot/types/interfaces'
 import {
   bridgeRegistry,
   decodeDispatchBlockReq,
@@ -17,7 +18,7 @@ import {
   ScaleDecodeError,
 } from '../../src/common/bridge-types.js'
 
-const header = bridgeRegistry().createType('Header', { parentHash: '0x' + '11'.repeat(32), number: 70, stateRoot: '0x' + '22'.repeat(32), extrinsicsRoot: '0x' + '33'.repeat(32), digest: { logs: [] } })
+const header = bridgeRegistry().createType<Header>('Header', { parentHash: '0x' + '11'.repeat(32), number: 70, stateRoot: '0x' + '22'.repeat(32), extrinsicsRoot: '0x' + '33'.repeat(32), digest: { logs: [] } })
 
 test('SyncCombinedHeadersReq: field order and bytes as pRuntime reads them', () => {
   const enc = encodeSyncCombinedHeadersReq({
