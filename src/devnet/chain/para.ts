@@ -1,0 +1,183 @@
+/**
+ * The parachain: blocks built by the ParaRuntime on a relay parent, its tx pool, finality that
+ * follows the relay (a para block is final once the relay block holding its head is final), and
+ * the para-only RPC methods (author_*, system_accountNextIndex, payment_queryInfo, pha_*).
+ */
+import { compactToU8a, hexToU8a, stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util'
+import type { BlockContext, ChainContext, ParaRuntime, StateView } from '../runtime-api.js'
+import { u64Le } from '../../common/grandpa.js'
+import { type BlockRecord, ChainStore } from './chain.js'
+import { type ChainInfo, hexParam } from './methods.js'
+import { TxPool } from './pool.js'
+import { RpcError } from './rpc-error.js'
+import type { MethodTable } from './rpc-server.js'
+
+export class ParaChain {
+  readonly chain = new ChainStore('para')
+  readonly runtime: ParaRuntime
+  readonly pool: TxPool
+  readonly info: ChainInfo
+  /** Relay block number that included each para block's head (index = para number). */
+  readonly #includedAt: number[] = []
+
+  private constructor(runtime: ParaRuntime) {
+    this.runtime = runtime
+    this.pool = new TxPool({ runtime, best: () => ({ state: this.stateAt(this.chain.best.number), ctx: this.context() }) })
+    this.info = {
+      chain: this.chain,
+      metadataHex: runtime.metadataHex,
+      runtimeVersion: runtime.runtimeVersion,
+      systemChain: runtime.chainName,
+      systemName: 'Phala Collator',
+      systemVersion: '0.1.0-prb-devnet',
+      properties: runtime.properties,
+      stateCall: (method, data, block) => this.#stateCall(method, data, block),
+    }
+  }
+
+  static async create(runtime: ParaRuntime, genesisTimeMs: number): Promise<ParaChain> {
+    const p = new ParaChain(runtime)
+    await p.chain.append({ extrinsics: [], changes: runtime.genesisStorage(), digest: [], timestampMs: genesisTimeMs })
+    p.#includedAt[0] = 0
+    p.chain.finalize(0)
+    return p
+  }
+
+  stateAt(n: number): StateView {
+    return this.chain.state.view(n)
+  }
+
+  context(): ChainContext {
+    return {
+      genesisHash: this.chain.genesisHash,
+      blockHash: (n) => this.chain.byNumber(n)?.hash,
+      bestNumber: this.chain.best.number,
+    }
+  }
+
+  /** Build the next para block on `relayParent` with the pool's ready transactions. */
+  async produce(relayParent: BlockContext['relayParent'], timestampMs: number): Promise<BlockRecord> {
+    const parent = this.chain.best
+    const ctx: BlockContext = { ...this.context(), number: parent.number + 1, parentHash: parent.hash, timestampMs, relayParent }
+    const built = this.runtime.buildBlock(this.stateAt(parent.number), ctx, this.pool.readyForBlock())
+    const rec = await this.chain.append({ extrinsics: built.extrinsics, changes: built.changes, digest: built.digest, timestampMs })
+    this.pool.onBlock(rec.number, rec.hash, built.included, built.dropped)
+    return rec
+  }
+
+  /** The relay block `relayNumber` holds the head of para block `paraNumber`. */
+  included(paraNumber: number, relayNumber: number): void {
+    this.#includedAt[paraNumber] = relayNumber
+  }
+
+  /** The relay finalized `relayNumber`: finalize every para block whose head it (or an earlier block) holds. */
+  onRelayFinalized(relayNumber: number): void {
+    let n = this.chain.finalizedNumber
+    while (n + 1 < this.#includedAt.length && this.#includedAt[n + 1]! <= relayNumber) n++
+    if (n > this.chain.finalizedNumber) {
+      this.chain.finalize(n)
+      this.pool.onFinalized(n, (k) => this.chain.byNumber(k)!.hash)
+    }
+  }
+
+  #stateCall(method: string, data: string, block: BlockRecord): string | undefined {
+    if (method === 'TransactionPaymentApi_query_info') {
+      // (uxt: Extrinsic, len: u32): the extrinsic is self-describing, drop the trailing u32.
+      const xt = '0x' + data.slice(2, -8)
+      const qi = this.runtime.queryInfo(this.stateAt(block.number), xt)
+      return u8aToHex(u8aConcat(compactToU8a(qi.weight.refTime), compactToU8a(qi.weight.proofSize),
+        new Uint8Array([qi.class === 'Operational' ? 1 : qi.class === 'Mandatory' ? 2 : 0]), u128Le(BigInt(qi.partialFee))))
+    }
+    if (method === 'AccountNonceApi_account_nonce') {
+      return u8aToHex(new Uint8Array(new Uint32Array([this.runtime.accountNonce(this.stateAt(block.number), data)]).buffer))
+    }
+    return undefined
+  }
+
+  addMethods(table: MethodTable): void {
+    const c = table.calls
+    c.set('author_submitExtrinsic', (p) => this.pool.submit(hexParam(p, 0, 'extrinsic')).hash)
+    c.set('author_pendingExtrinsics', () => this.pool.pending().map((t) => t.hex))
+    const nextIndex = (p: unknown[]): number => {
+      if (typeof p[0] !== 'string') throw RpcError.invalidParams('account address expected')
+      const onChain = this.runtime.accountNonce(this.stateAt(this.chain.best.number), p[0])
+      return this.pool.nextIndex(p[0], onChain)
+    }
+    c.set('system_accountNextIndex', nextIndex)
+    c.set('account_nextIndex', nextIndex)
+    c.set('payment_queryInfo', (p) => {
+      const xt = hexParam(p, 0, 'extrinsic')
+      const b = this.chain.at(p[1])
+      const qi = this.runtime.queryInfo(this.stateAt(b.number), xt)
+      return { weight: qi.weight, class: qi.class.toLowerCase(), partialFee: qi.partialFee }
+    })
+    table.subs.set('author_submitAndWatchExtrinsic', {
+      notification: 'author_extrinsicUpdate',
+      unsubscribe: ['author_unwatchExtrinsic'],
+      subscribe: (p, sink) => this.pool.watch(this.pool.submit(hexParam(p, 0, 'extrinsic')), sink),
+    })
+
+    // Phala node extensions (chain.md §4.1); errors use the node's code 10000.
+    c.set('pha_getStorageChangesAt', (p) => {
+      const b = this.#block(p[0])
+      return u8aToHex(encodeStorageChanges(b.number === 0 ? this.chain.state.entries(0) : b.changes))
+    })
+    c.set('pha_getStorageChanges', (p) => {
+      const from = this.#block(p[0])
+      const to = this.#block(p[1])
+      if (to.number < from.number) throw new RpcError(10000, `Cannot resolve a block range ['${p[0]}' ... '${p[1]}].`)
+      if (to.number - from.number > 10000) throw new RpcError(10000, 'Resource limited, Too large number of blocks.')
+      const out: object[] = []
+      for (let n = from.number; n <= to.number; n++) {
+        const changes = n === 0 ? this.chain.state.entries(0) : this.chain.byNumber(n)!.changes
+        out.push({ mainStorageChanges: changes, childStorageChanges: [] })
+      }
+      return out
+    })
+    c.set('pha_getMqNextSequence', (p) => {
+      if (typeof p[0] !== 'string' || !/^(0x)?([0-9a-fA-F]{2})+$/.test(p[0])) throw new RpcError(10000, 'invalid sender')
+      const sender = p[0].startsWith('0x') ? p[0].toLowerCase() : '0x' + p[0].toLowerCase()
+      let seq = this.runtime.mqNextSequence(this.stateAt(this.chain.best.number), sender)
+      while (this.pool.readyProvides(mqTag(sender, seq))) seq++
+      return seq
+    })
+  }
+
+  #block(hash: unknown): BlockRecord {
+    if (typeof hash !== 'string') throw new RpcError(10000, `Error occurred while processing the block ${String(hash)}: header not found.`)
+    const b = this.chain.byHash(hash)
+    if (!b) throw new RpcError(10000, `Error occurred while processing the block ${hash}: header not found.`)
+    return b
+  }
+}
+
+function u128Le(v: bigint): Uint8Array {
+  const out = new Uint8Array(16)
+  for (let i = 0; i < 16; i++) {
+    out[i] = Number(v & 0xffn)
+    v >>= 8n
+  }
+  return out
+}
+
+/** Pool tag of an MQ message: SCALE(("PhalaMqOffchainMessages", sender, seq)). */
+export function mqTag(senderHex: string, seq: number): string {
+  const label = stringToU8a('PhalaMqOffchainMessages')
+  return u8aToHex(u8aConcat(compactToU8a(label.length), label, hexToU8a(senderHex), u64Le(seq)))
+}
+
+/** SCALE StorageChanges { main: Vec<(Vec<u8>, Option<Vec<u8>>)>, child: Vec<...> (empty) }. */
+export function encodeStorageChanges(changes: readonly (readonly [string, string | null])[]): Uint8Array {
+  const parts: Uint8Array[] = [compactToU8a(changes.length)]
+  for (const [k, v] of changes) {
+    const kb = hexToU8a(k)
+    parts.push(compactToU8a(kb.length), kb)
+    if (v === null) parts.push(new Uint8Array([0]))
+    else {
+      const vb = hexToU8a(v)
+      parts.push(new Uint8Array([1]), compactToU8a(vb.length), vb)
+    }
+  }
+  parts.push(compactToU8a(0))
+  return u8aConcat(...parts)
+}
