@@ -12,3 +12,4 @@ export {
 export type {
   WalkieRole, WalkieRoleName, WalkieKeyName, WalkiePeer, WalkiePeerEvent, ResponseErrorTypeName,
 } from './types.js'
+export type * from './messages.js'

@@ -21,6 +21,7 @@ import {
   DEFAULT_MAX_MESSAGE_BYTES, MethodTable, RPC_PROTOCOL, decodeAs, decodeResponse, encodeAs, encodeRequest, readAll,
   serveStream, writeAll, type RpcHandler, type WalkieMessage, type WalkieMethod,
 } from './rpc.js'
+import type { In, RequestOf, ResponseOf } from './messages.js'
 import { WalkieError, roleName, type WalkieKeyName, type WalkiePeer, type WalkieRole, type WalkieRoleName } from './types.js'
 
 export const DEFAULT_LISTEN_ADDRESSES = ['/ip4/0.0.0.0/tcp/0', '/ip6/::/tcp/0']
@@ -89,11 +90,11 @@ export interface Walkie {
   /** Listen addresses with `/p2p/<id>`, for boot lists. */
   multiaddrs(): string[]
   /** Serve `method`; handlers get decoded plain objects and return plain objects. */
-  handle(method: WalkieMethod, handler: RpcHandler): void
+  handle<M extends WalkieMethod>(method: M, handler: RpcHandler<M>): void
   /** Call one peer. Remote errors throw WalkieError with `remote = true` and the peer's type. */
-  call<T extends WalkieMessage = WalkieMessage>(peerId: string, method: WalkieMethod, request?: WalkieMessage, opts?: CallOptions): Promise<T>
+  call<M extends WalkieMethod>(peerId: string, method: M, request?: In<RequestOf<M>>, opts?: CallOptions): Promise<ResponseOf<M>>
   /** Call a peer of `role`, failing over to another one while peers are unreachable. */
-  callRole<T extends WalkieMessage = WalkieMessage>(role: WalkieRole, method: WalkieMethod, request?: WalkieMessage, opts?: CallOptions): Promise<{ peer: WalkiePeer; response: T }>
+  callRole<M extends WalkieMethod>(role: WalkieRole, method: M, request?: In<RequestOf<M>>, opts?: CallOptions): Promise<{ peer: WalkiePeer; response: ResponseOf<M> }>
   /** A live compatible peer of `role`, at random (throws ERR_WALKIE_NO_PEER). */
   pick(role: WalkieRole): WalkiePeer
   peers(opts?: { role?: WalkieRole; includeIncompatible?: boolean; connectedOnly?: boolean }): WalkiePeer[]
@@ -112,13 +113,18 @@ function isUnspecified(ma: Multiaddr): boolean {
   return host === '0.0.0.0' || host === '::' || port === '0'
 }
 
+/** libp2p refuses to dial its own peer id: a boot list that names this node (upstream's default). */
+function isSelfDial(err: unknown): boolean {
+  return err instanceof Error && /dial self/i.test(err.message)
+}
+
 class WalkieNode implements Walkie {
   readonly registry = new PeerRegistry()
   readonly #init: WalkieInit
   readonly #log: Logger
   readonly #codec: Codec
   readonly #methods: MethodTable
-  readonly #handlers = new Map<string, RpcHandler>()
+  readonly #handlers = new Map<string, RpcHandler<any>>()
   readonly #handshakes = new Map<string, Promise<void>>()
   readonly #abort = new AbortController()
   readonly #role: WalkieRoleName
@@ -140,7 +146,7 @@ class WalkieNode implements Walkie {
     this.#maxBytes = init.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
     this.#hostname = init.hostname ?? osHostname()
     if (init.psk !== undefined) swarmKeyFromSecret(init.psk) // fail at construction on a bad key
-    this.#handlers.set('Hello', (req, ctx) => this.#onHello(req, ctx.peerId))
+    this.#handlers.set('Hello', ((req, ctx) => this.#onHello(req, ctx.peerId)) satisfies RpcHandler<'Hello'>)
   }
 
   get peerId(): string {
@@ -158,7 +164,7 @@ class WalkieNode implements Walkie {
     return this.#node
   }
 
-  handle(method: WalkieMethod, handler: RpcHandler): void {
+  handle<M extends WalkieMethod>(method: M, handler: RpcHandler<M>): void {
     if (!this.#methods.get(method)) throw new WalkieError('NOT_FOUND', `unknown Walkie method "${method}"; see service WalkieRpc in proto/message.proto`, 'ERR_WALKIE_METHOD')
     if (method === 'Hello') throw new WalkieError('DUPLICATED', 'Hello is built into Walkie and cannot be replaced', 'ERR_WALKIE_METHOD')
     this.#handlers.set(method, handler)
@@ -250,12 +256,12 @@ class WalkieNode implements Walkie {
     })
   }
 
-  async call<T extends WalkieMessage = WalkieMessage>(peerId: string, method: WalkieMethod, request: WalkieMessage = {}, opts: CallOptions = {}): Promise<T> {
+  async call<M extends WalkieMethod>(peerId: string, method: M, request: In<RequestOf<M>> = {} as In<RequestOf<M>>, opts: CallOptions = {}): Promise<ResponseOf<M>> {
     const types = this.#methods.get(method)
     if (!types) throw new WalkieError('NOT_FOUND', `unknown Walkie method "${method}"; see service WalkieRpc in proto/message.proto`, 'ERR_WALKIE_METHOD')
     let data: Uint8Array
     try {
-      data = encodeAs(types.request, request)
+      data = encodeAs(types.request, request as WalkieMessage)
     } catch (e) {
       throw new WalkieError('UNKNOWN', `cannot send ${method}: ${(e as Error).message}`, 'ERR_WALKIE_BAD_REQUEST', { cause: e })
     }
@@ -286,6 +292,9 @@ class WalkieNode implements Walkie {
       }
       if (this.#abort.signal.aborted) throw new WalkieError('UNKNOWN', `Walkie call ${method} to ${peerId} aborted: Walkie is stopping`, 'ERR_WALKIE_ABORTED', { cause: err })
       if (opts.signal?.aborted) throw new WalkieError('UNKNOWN', `Walkie call ${method} to ${peerId} aborted`, 'ERR_WALKIE_ABORTED', { cause: err })
+      if (err instanceof WalkieError && err.code === 'ERR_WALKIE_TOO_LARGE') {
+        throw new WalkieError('UNKNOWN', `Walkie call ${method} to ${peerId}: the response ${err.message}`, err.code, { cause: err })
+      }
       if (err instanceof WalkieError) throw err
       if (stream) {
         // The peer took the stream, then reset it: it refused the request (too large,
@@ -310,18 +319,18 @@ class WalkieNode implements Walkie {
       throw new WalkieError(e.type, e.message, undefined, { remote: true })
     }
     try {
-      return decodeAs(this.#codec, types.response, res.data) as T
+      return decodeAs(this.#codec, types.response, res.data) as ResponseOf<M>
     } catch (e) {
       throw new WalkieError('UNKNOWN', `Walkie call ${method} to ${peerId}: malformed ${method} response (${(e as Error).message})`, 'ERR_WALKIE_PROTOCOL', { cause: e })
     }
   }
 
-  async callRole<T extends WalkieMessage = WalkieMessage>(role: WalkieRole, method: WalkieMethod, request: WalkieMessage = {}, opts: CallOptions = {}): Promise<{ peer: WalkiePeer; response: T }> {
+  async callRole<M extends WalkieMethod>(role: WalkieRole, method: M, request: In<RequestOf<M>> = {} as In<RequestOf<M>>, opts: CallOptions = {}): Promise<{ peer: WalkiePeer; response: ResponseOf<M> }> {
     const failed = new Set<string>()
     for (;;) {
       const peer = this.registry.pick(role, failed)
       try {
-        return { peer, response: await this.call<T>(peer.peerId, method, request, opts) }
+        return { peer, response: await this.call(peer.peerId, method, request, opts) }
       } catch (err) {
         // Only a peer we could not reach is skipped: a timeout may mean the call ran, and
         // repeating a mutation elsewhere could apply it twice.
@@ -367,7 +376,7 @@ class WalkieNode implements Walkie {
 
   // --- handshake and registry -------------------------------------------------------------------
 
-  #ownInfo(): WalkieMessage {
+  #ownInfo(): In<RequestOf<'Hello'>> {
     return {
       hostname: this.#hostname,
       peerId: this.peerId,
@@ -377,7 +386,7 @@ class WalkieNode implements Walkie {
     }
   }
 
-  #compatible(info: WalkieMessage): boolean {
+  #compatible(info: RequestOf<'Hello'>): boolean {
     if (this.#init.acceptAnyIdentity) return true
     if (info.chainIdentity !== this.#init.chainIdentity) return false
     return this.#init.ignoreBridgeIdentity === true || info.bridgeIdentity === this.#init.bridgeIdentity
@@ -391,7 +400,7 @@ class WalkieNode implements Walkie {
   }
 
   /** Record what a peer says about itself; the peer id is the one Noise authenticated. */
-  #record(peerId: string, info: WalkieMessage): void {
+  #record(peerId: string, info: RequestOf<'Hello'>): void {
     if (info.peerId && info.peerId !== peerId) {
       this.#log.warn({ peer: peerId, claimed: info.peerId }, 'A Walkie peer claims another peer id in Hello; using the authenticated one.')
     }
@@ -423,7 +432,7 @@ class WalkieNode implements Walkie {
     }
   }
 
-  #onHello(req: WalkieMessage, peerId: string): WalkieMessage {
+  #onHello(req: RequestOf<'Hello'>, peerId: string): In<ResponseOf<'Hello'>> {
     // Upstream ignores the caller's info; recording it lets the called side know the peer at once.
     if (req.chainIdentity || req.bridgeIdentity || req.peerId) this.#record(peerId, req)
     return this.#ownInfo()
@@ -492,11 +501,15 @@ class WalkieNode implements Walkie {
       try {
         const conn = await retry(
           () => this.#libp2p().dial(ma, { signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]) }),
-          { what: `dial Walkie boot node ${addr}`, logger: this.#log, signal, minMs: this.#init.bootRetryMinMs ?? 1000, maxMs: this.#init.bootRetryMaxMs ?? 30_000 },
+          { what: `dial Walkie boot node ${addr}`, logger: this.#log, signal, minMs: this.#init.bootRetryMinMs ?? 1000, maxMs: this.#init.bootRetryMaxMs ?? 30_000, retryable: (err) => !isSelfDial(err) },
         )
         await this.#untilDisconnected(conn.remotePeer, signal)
       } catch (err) {
         if (signal.aborted) return
+        if (isSelfDial(err)) {
+          this.#log.info({ address: addr }, `Boot node ${addr} is this node itself; not dialling it.`)
+          return
+        }
         this.#log.warn({ err, address: addr }, `Boot node loop for ${addr} failed; restarting it.`)
         await sleep(this.#init.bootRetryMinMs ?? 1000, signal).catch(() => {})
       }
@@ -530,6 +543,11 @@ class WalkieNode implements Walkie {
         await sleep(interval, signal)
       } catch {
         return
+      }
+      // a connection whose handshake failed (or raced a restart) gets another Hello
+      for (const conn of this.#libp2p().getConnections()) {
+        const id = conn.remotePeer.toString()
+        if (!this.registry.has(id)) void this.#handshake(id)
       }
       const peers = this.registry.list({ includeIncompatible: true })
       await Promise.allSettled(peers.map(async (p) => {

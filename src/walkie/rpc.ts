@@ -4,6 +4,7 @@ import type protobuf from 'protobufjs'
 import type { Codec } from '../common/codec.js'
 import type { Logger } from '../common/logger.js'
 import { WalkieError, errorTypeName, type ResponseErrorTypeName } from './types.js'
+import type { In, RequestOf, ResponseOf, WalkieMethod } from './messages.js'
 
 /** Upstream's RPC protocol id: one RPC per stream, no length prefix, each side half-closes. */
 export const RPC_PROTOCOL = '/pb'
@@ -15,12 +16,7 @@ const REQUEST = 'prb.WalkieRpcRequestWrapper'
 const RESPONSE = 'prb.WalkieRpcResponseWrapper'
 const SERVICE = 'prb.WalkieRpc'
 
-/** Every method of `service WalkieRpc` (message.proto). */
-export type WalkieMethod =
-  | 'Hello' | 'Auth'
-  | 'GetDataProviderInfo' | 'GetBlobByKey' | 'WantBlob' | 'GetBlobWithToken'
-  | 'ListPool' | 'CreatePool' | 'UpdatePool' | 'ListWorker' | 'CreateWorker' | 'UpdateWorker'
-  | 'RestartWorker' | 'RefreshRaAndRestartWorker' | 'KickWorker' | 'GetWorkerStatus'
+export type { WalkieMethod }
 
 /** A decoded protobuf message as a plain object (camelCase, uint64 as number, enums as names, bytes as Buffer). */
 export type WalkieMessage = Record<string, any>
@@ -32,7 +28,8 @@ export interface RpcContext {
   signal: AbortSignal
 }
 
-export type RpcHandler = (request: WalkieMessage, ctx: RpcContext) => WalkieMessage | Promise<WalkieMessage>
+/** Gets the decoded request; returns the response as a (partial) plain object, or throws WalkieError. */
+export type RpcHandler<M extends WalkieMethod = WalkieMethod> = (request: RequestOf<M>, ctx: RpcContext) => In<ResponseOf<M>> | Promise<In<ResponseOf<M>>>
 
 export interface MethodTypes {
   request: protobuf.Type
@@ -144,7 +141,7 @@ export function decodeResponse(codec: Codec, bytes: Uint8Array): DecodedResponse
 export interface ServeOptions {
   codec: Codec
   methods: MethodTable
-  handlers: ReadonlyMap<string, RpcHandler>
+  handlers: ReadonlyMap<string, RpcHandler<any>>
   maxMessageBytes: number
   /** The whole exchange (read request, run handler, write answer) must end within this. */
   timeoutMs: number
@@ -187,7 +184,7 @@ export async function serveStream(stream: Stream, remotePeer: string, opts: Serv
       } catch (e) {
         throw new WalkieError('SERVER', `malformed ${method} request: ${(e as Error).message}`)
       }
-      const result = await handler(request, { peerId: remotePeer, method, signal })
+      const result = (await handler(request as never, { peerId: remotePeer, method, signal })) as WalkieMessage
       let data: Uint8Array
       try {
         data = encodeAs(types.response, result)

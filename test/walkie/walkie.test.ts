@@ -56,3 +56,21 @@ describe('walkie discovery and handshake', () => {
     assert.equal(ignoring.walkie.pick('WR_DATA_PROVIDER_INT').peerId, a.walkie.peerId)
   })
 })
+
+describe('walkie boot list quirks', () => {
+  it('skips its own address and unspecified addresses (upstream falls back to the listen addresses)', async () => {
+    const a = await startNode(stops, { role: 'WR_DATA_PROVIDER_INT', listenAddresses: ['/ip4/127.0.0.1/tcp/0'] })
+    const own = a.walkie.multiaddrs()[0].replace(/\/p2p\/.*$/, '')
+    const c = await startNode(stops, { role: 'WR_LIFECYCLE_MANAGER', bootNodes: ['/ip4/0.0.0.0/tcp/0', '/ip6/::/tcp/0', 'not-a-multiaddr', own] })
+    await c.walkie.waitForPeer('WR_DATA_PROVIDER_INT', { timeoutMs: 10_000 })
+    const warned = c.lines().filter((l) => /^Ignoring boot node/.test(l.msg)).length
+    assert.equal(warned, 3)
+    // a node whose boot list names itself logs it once and stops trying
+    const d = await startNode(stops, { role: 'WR_DATA_PROVIDER_INT', listenAddresses: ['/ip4/127.0.0.1/tcp/0'] })
+    const port = d.walkie.multiaddrs()[0].split('/')[4]
+    await d.walkie.stop()
+    const e = await startNode(stops, { role: 'WR_DATA_PROVIDER_INT', listenAddresses: [`/ip4/127.0.0.1/tcp/${port}`], bootNodes: [`/ip4/127.0.0.1/tcp/${port}`] })
+    await waitFor('the self-dial notice', () => e.lines().some((l) => /is this node itself/.test(l.msg)))
+    assert.ok(!e.lines().some((l) => /failed \(attempt/.test(l.msg)), 'no retry warnings for dialling itself')
+  })
+})
