@@ -1,0 +1,166 @@
+/**
+ * Shared runtime core: options, the decorated registry and codec, dev accounts, dispatch errors and
+ * the execution environment (state overlay + event log with transactional layers) every pallet uses.
+ */
+import { Keyring } from '@polkadot/keyring'
+import { cryptoIsReady } from '@polkadot/util-crypto'
+import { u8aToHex, compactToU8a, u8aConcat } from '@polkadot/util'
+import type { KeyringPair } from '@polkadot/keyring/types'
+import { buildMetadata, type BuiltMetadata, SS58_PREFIX } from './metadata.js'
+import { Codec, Overlay } from './storage.js'
+import { ERRORS, KHALA_INDICES } from './phala-pallets-meta.js'
+
+export const DOLLARS = 1_000_000_000_000n
+export const DEV_NAMES = ['Alice', 'Bob', 'Charlie', 'Dave', 'Eve', 'Ferdie'] as const
+
+export interface ParaRuntimeOptions {
+  /** ParachainInfo.ParachainId (default 2035). */
+  paraId?: number
+  /** Stake pools created at genesis, owned by //Alice, pids 0..pools-1 (default 2). */
+  pools?: number
+  /** Free stake (W-PHA in the pool account) of each genesis pool, in plancks (default 100_000 PHA). */
+  poolFreeStake?: bigint
+  /** Free balance of each of //Alice..//Ferdie, in plancks (default 10_000_000 PHA). */
+  endowment?: bigint
+  /** Extra accounts (hex AccountId32) funded with `endowment` at genesis. */
+  extraEndowed?: string[]
+  /** Seed mixed into genesis-only data (the devnet `:code` marker); default 'prb-devnet'. */
+  seed?: string
+  /** Unix ms of the genesis; Timestamp.Now at block 0 (default 0, as a real genesis). */
+  genesisTimeMs?: number
+  /** Relay chain genesis hash for RelaychainGenesisBlockHashAllowList; when absent the check is off. */
+  relayGenesisHash?: string
+  /** Extra PRuntimeAllowList entries (hex); DEVNET_MRENCLAVE is always allowed. */
+  pruntimeAllowList?: string[]
+  /** PhalaRegistry.BenchmarkDuration (blocks) sent in WorkerEvent::BenchStart (default 50). */
+  benchmarkDuration?: number
+  /** Chain name served by system_chain (default 'Khala Devnet'). */
+  chainName?: string
+}
+
+export interface ResolvedOptions {
+  paraId: number; pools: number; poolFreeStake: bigint; endowment: bigint; extraEndowed: string[]; seed: string
+  genesisTimeMs: number; relayGenesisHash?: string; pruntimeAllowList: string[]; benchmarkDuration: number; chainName: string
+}
+
+export function resolveOptions(o: ParaRuntimeOptions = {}): ResolvedOptions {
+  const r: ResolvedOptions = {
+    paraId: o.paraId ?? 2035,
+    pools: o.pools ?? 2,
+    poolFreeStake: o.poolFreeStake ?? 100_000n * DOLLARS,
+    endowment: o.endowment ?? 10_000_000n * DOLLARS,
+    extraEndowed: o.extraEndowed ?? [],
+    seed: o.seed ?? 'prb-devnet',
+    genesisTimeMs: o.genesisTimeMs ?? 0,
+    relayGenesisHash: o.relayGenesisHash?.toLowerCase(),
+    pruntimeAllowList: (o.pruntimeAllowList ?? []).map((x) => x.toLowerCase()),
+    benchmarkDuration: o.benchmarkDuration ?? 50,
+    chainName: o.chainName ?? 'Khala Devnet',
+  }
+  if (!Number.isInteger(r.paraId) || r.paraId < 0 || r.paraId > 0xffffffff) throw new Error(`paraId ${r.paraId} is not a u32; give a para id such as 2035`)
+  if (!Number.isInteger(r.pools) || r.pools < 0 || r.pools > 1000) throw new Error(`pools ${r.pools} must be an integer 0..1000`)
+  return r
+}
+
+export interface Core {
+  opts: ResolvedOptions
+  meta: BuiltMetadata
+  codec: Codec
+  dev: Record<(typeof DEV_NAMES)[number], KeyringPair>
+}
+
+export function createCore(options: ParaRuntimeOptions | undefined): Core {
+  if (!cryptoIsReady()) throw new Error('sr25519 is not initialised: await cryptoWaitReady() from @polkadot/util-crypto before createParaRuntime (or use createParaRuntimeAsync)')
+  const opts = resolveOptions(options)
+  const meta = buildMetadata({ paraId: opts.paraId })
+  const keyring = new Keyring({ type: 'sr25519', ss58Format: SS58_PREFIX })
+  const dev = Object.fromEntries(DEV_NAMES.map((n) => [n, keyring.addFromUri(`//${n}`)])) as Core['dev']
+  return { opts, meta, codec: new Codec(meta.registry), dev }
+}
+
+/** A dispatch failure, encoded as sp_runtime::DispatchError. */
+export class DispatchErr extends Error {
+  constructor(readonly error: Record<string, unknown>, readonly label: string) {
+    super(label)
+  }
+}
+
+type ErrPallet = keyof typeof ERRORS
+export function moduleErr<P extends ErrPallet>(pallet: P, name: (typeof ERRORS)[P][number]): DispatchErr {
+  const idx = (ERRORS[pallet] as readonly string[]).indexOf(name)
+  if (idx < 0) throw new Error(`unknown error ${pallet}.${name}`)
+  return moduleErrRaw(KHALA_INDICES[pallet], idx, `${pallet}.${name}`)
+}
+
+/** Errors of the standard pallets by index (System, Balances, Utility, Proxy). */
+export function moduleErrRaw(palletIndex: number, errorIndex: number, label: string): DispatchErr {
+  const error = new Uint8Array(4)
+  error[0] = errorIndex
+  return new DispatchErr({ Module: { index: palletIndex, error: u8aToHex(error) } }, label)
+}
+
+export const BadOrigin = (): DispatchErr => new DispatchErr({ BadOrigin: null }, 'BadOrigin')
+export const SYSTEM_CALL_FILTERED = (): DispatchErr => moduleErrRaw(KHALA_INDICES.System, 5, 'System.CallFiltered')
+
+export type Origin = { kind: 'signed'; who: Uint8Array } | { kind: 'none' } | { kind: 'root' }
+
+export type Phase = { ApplyExtrinsic: number } | { Finalization: null } | { Initialization: null }
+
+export interface EventItem { phase: Phase; event: Record<string, Record<string, unknown>> }
+
+/** Everything one block's execution touches. */
+export class Env {
+  readonly events: EventItem[] = []
+  phase: Phase = { Initialization: null }
+  private marks: number[] = []
+  /** Chain -> worker messages pushed this block (PhalaMq.OutboundMessages). */
+  readonly outbound: { sender: unknown; destination: Uint8Array; payload: Uint8Array }[] = []
+  private outboundMarks: number[] = []
+
+  constructor(readonly core: Core, readonly state: Overlay, readonly blockNumber: number, readonly nowMs: number) {}
+
+  deposit(pallet: string, method: string, data: Record<string, unknown> | unknown[] | null = null): void {
+    this.events.push({ phase: this.phase, event: { [pallet]: { [method]: data } } })
+  }
+
+  pushMessage(sender: unknown, destination: string, payload: Uint8Array): void {
+    this.outbound.push({ sender, destination: new TextEncoder().encode(destination), payload })
+  }
+
+  /** Substrate's storage layer: writes, events and messages of `fn` are dropped when it throws. */
+  transactional<T>(fn: () => T): T {
+    this.state.begin()
+    this.marks.push(this.events.length)
+    this.outboundMarks.push(this.outbound.length)
+    try {
+      const r = fn()
+      this.state.commit()
+      this.marks.pop()
+      this.outboundMarks.pop()
+      return r
+    } catch (e) {
+      this.state.rollback()
+      this.events.length = this.marks.pop()!
+      this.outbound.length = this.outboundMarks.pop()!
+      throw e
+    }
+  }
+
+  get nowSecs(): number {
+    return Math.floor(this.nowMs / 1000)
+  }
+}
+
+/** SCALE Vec<EventRecord>: RuntimeEvent is [pallet index] ++ the pallet's Event enum (GenericEvent cannot be built from JSON). */
+export function encodeEvents(core: Core, events: EventItem[]): Uint8Array {
+  const pallets = new Map(core.meta.metadata.asLatest.pallets.filter((p) => p.events.isSome).map((p) => [p.name.toString(), { index: p.index.toNumber(), type: p.events.unwrap().type.toNumber() }]))
+  const phaseType = core.meta.registry.createLookupType(core.meta.ids.phase)
+  const parts: Uint8Array[] = [compactToU8a(events.length)]
+  for (const e of events) {
+    const [pallet, body] = Object.entries(e.event)[0]
+    const p = pallets.get(pallet)
+    if (!p) throw new Error(`event of pallet ${pallet} without events in metadata`)
+    parts.push(core.meta.registry.createTypeUnsafe(phaseType, [e.phase]).toU8a(), new Uint8Array([p.index]), core.codec.encode(p.type, body), new Uint8Array([0]))
+  }
+  return u8aConcat(...parts)
+}

@@ -1,0 +1,168 @@
+/**
+ * frame_executive for the devnet: pool validation, block building (initialize, inherents
+ * timestamp.set + parachainSystem.setValidationData, signed extrinsics, finalize) and the runtime
+ * queries (nonce, fee info, MQ sequence).
+ */
+import { compactToU8a, u8aConcat, u8aToHex, hexToU8a, bnToU8a, stringToU8a, isHex } from '@polkadot/util'
+import { decodeAddress, encodeAddress, blake2AsU8a as blake2 } from '@polkadot/util-crypto'
+import type { Call } from '@polkadot/types/interfaces'
+import type { BlockContext, BuiltBlock, ChainContext, ExtrinsicResult, StateView, TxValidity } from '../runtime-api.js'
+import { Env, encodeEvents, type Core } from './core.js'
+import { makeItems, BLOCK_HASH_COUNT } from './items.js'
+import { Overlay } from './storage.js'
+import { SS58_PREFIX, MILLISECS_PER_BLOCK } from './metadata.js'
+import { KHALA_INDICES } from './phala-pallets-meta.js'
+import { checkSigned, parseExtrinsic, TxError, type ParsedXt } from './extrinsic.js'
+import { createDispatcher, toDispatchError } from './dispatch.js'
+import { callWeight, feeFor, reportedWeight } from './fees.js'
+import { incNonce, withdrawFee } from './pallets/balances.js'
+
+export const MAX_POV_SIZE = 5 * 1024 * 1024
+
+/** DigestItem::PreRuntime(*b"aura", slot: u64) */
+export function auraPreDigest(slot: number): Uint8Array {
+  return u8aConcat(new Uint8Array([6]), stringToU8a('aura'), compactToU8a(8), bnToU8a(slot, { bitLength: 64, isLe: true }))
+}
+
+function unsignedExtrinsic(call: Call): Uint8Array {
+  const body = u8aConcat(new Uint8Array([4]), call.toU8a())
+  return u8aConcat(compactToU8a(body.length), body)
+}
+
+export function createExecutive(core: Core) {
+  const it = makeItems(core)
+  const registry = core.meta.registry
+
+  function validateTransaction(state: StateView, ctx: ChainContext, extrinsicHex: string): TxValidity {
+    try {
+      const xt = parseExtrinsic(core, extrinsicHex)
+      const v = checkSigned(core, it, state, { genesisHash: ctx.genesisHash, blockHash: ctx.blockHash, current: ctx.bestNumber + 1 }, xt, false)
+      return { ok: true, hash: xt.hash, provides: v.provides, requires: v.requires, priority: v.priority, signer: encodeAddress(xt.signed!.signer, SS58_PREFIX), nonce: v.nonce }
+    } catch (e) {
+      if (e instanceof TxError) return { ok: false, error: e.rpc }
+      throw e
+    }
+  }
+
+  function applySigned(env: Env, xt: ParsedXt, fee: bigint, index: number): boolean {
+    const who = xt.signed!.signer
+    env.phase = { ApplyExtrinsic: index }
+    incNonce(env, it, who)
+    withdrawFee(env, it, who, fee)
+    const d = createDispatcher(core, env, it)
+    let error: Record<string, unknown> | undefined
+    try {
+      d.dispatch({ kind: 'signed', who }, xt.call)
+    } catch (e) {
+      error = toDispatchError(e).error
+    }
+    env.deposit('TransactionPayment', 'TransactionFeePaid', { who, actualFee: fee, tip: xt.signed!.tip })
+    const dispatchInfo = { weight: reportedWeight(xt.call), class: 'Normal', paysFee: 'Yes' }
+    if (error) env.deposit('System', 'ExtrinsicFailed', { dispatchError: error, dispatchInfo })
+    else env.deposit('System', 'ExtrinsicSuccess', { dispatchInfo })
+    return !error
+  }
+
+  function applyInherent(env: Env, call: Call, index: number): void {
+    env.phase = { ApplyExtrinsic: index }
+    createDispatcher(core, env, it, {
+      'parachainSystem.setValidationData': (dd, origin, a) => {
+        if (origin.kind !== 'none') throw new Error('setValidationData needs the None origin')
+        const vd = a.data.validationData
+        it.validationData.put(dd.env.state, vd)
+        it.lastRelayChainBlockNumber.put(dd.env.state, vd.relayParentNumber.toNumber())
+      },
+    }).dispatch({ kind: 'none' }, call)
+    const weight = callWeight(call)
+    env.deposit('System', 'ExtrinsicSuccess', { dispatchInfo: { weight: { refTime: weight.refTime, proofSize: weight.proofSize }, class: 'Mandatory', paysFee: 'Yes' } })
+  }
+
+  function buildBlock(state: StateView, ctx: BlockContext, offered: string[]): BuiltBlock {
+    const overlay = new Overlay(state)
+    const env = new Env(core, overlay, ctx.number, ctx.timestampMs)
+    // initialize
+    const slot = Math.floor(ctx.timestampMs / MILLISECS_PER_BLOCK)
+    const preDigest = auraPreDigest(slot)
+    it.number.put(overlay, ctx.number)
+    it.parentHash.put(overlay, ctx.parentHash)
+    it.blockHash.put(overlay, ctx.number - 1, ctx.parentHash)
+    overlay.set(it.digest.key, u8aConcat(compactToU8a(1), preDigest))
+    it.auraCurrentSlot.put(overlay, slot)
+    it.outboundMessages.del(overlay)
+    it.validationData.del(overlay)
+
+    const extrinsics: string[] = []
+    const ts = registry.createType('Call', { callIndex: [KHALA_INDICES.Timestamp, 0], args: { now: ctx.timestampMs } })
+    const parentHead = (ctx as BlockContext & { parentHeader?: string }).parentHeader ?? '0x'
+    const pvd = registry.createType('Call', {
+      callIndex: [KHALA_INDICES.ParachainSystem, 0],
+      args: {
+        data: {
+          validationData: { parentHead, relayParentNumber: ctx.relayParent.number, relayParentStorageRoot: ctx.relayParent.storageRoot, maxPovSize: MAX_POV_SIZE },
+          relayChainState: { trieNodes: [] }, downwardMessages: [], horizontalMessages: [],
+        },
+      },
+    })
+    for (const call of [ts, pvd]) {
+      applyInherent(env, call, extrinsics.length)
+      extrinsics.push(u8aToHex(unsignedExtrinsic(call)))
+    }
+
+    const included: ExtrinsicResult[] = []
+    const dropped: BuiltBlock['dropped'] = []
+    for (const hex of offered) {
+      let xt: ParsedXt
+      let fee: bigint
+      try {
+        xt = parseExtrinsic(core, hex)
+        fee = checkSigned(core, it, overlay, { genesisHash: ctx.genesisHash, blockHash: ctx.blockHash, current: ctx.number }, xt, true).fee
+      } catch (e) {
+        if (!(e instanceof TxError)) throw e
+        dropped.push({ hash: hashOf(hex), error: e.rpc })
+        continue
+      }
+      const index = extrinsics.length
+      const success = applySigned(env, xt, fee, index)
+      extrinsics.push(u8aToHex(xt.bytes))
+      included.push({ index, hash: xt.hash, success })
+    }
+
+    // finalize
+    env.phase = { Finalization: null }
+    if (env.outbound.length) it.outboundMessages.put(overlay, env.outbound)
+    overlay.set(it.events.key, encodeEvents(core, env.events))
+    it.eventCount.put(overlay, env.events.length)
+    const toRemove = ctx.number - BLOCK_HASH_COUNT - 1
+    if (toRemove > 0) it.blockHash.del(overlay, toRemove)
+    return { extrinsics, changes: overlay.changes(), included, dropped, digest: [u8aToHex(preDigest)] }
+  }
+
+  function accountNonce(state: StateView, address: string): number {
+    const who = isHex(address) ? hexToU8a(address) : decodeAddress(address)
+    const a = it.account.get(state, who)
+    return a ? a.nonce.toNumber() : 0
+  }
+
+  function queryInfo(_state: StateView, extrinsicHex: string): { weight: { refTime: number; proofSize: number }; class: string; partialFee: string } {
+    const xt = parseExtrinsic(core, extrinsicHex)
+    const w = callWeight(xt.call)
+    return { weight: w, class: 'normal', partialFee: xt.signed ? feeFor(xt.bytes.length, xt.call).toString() : '0' }
+  }
+
+  function mqNextSequence(state: StateView, senderHex: string): number {
+    const hex = senderHex.startsWith('0x') ? senderHex : `0x${senderHex}`
+    const origin = core.codec.decode(core.meta.ids.messageOrigin, hex)
+    const v = it.offchainIngress.get(state, origin.toJSON())
+    return v ? Number(v.toBigInt()) : 0
+  }
+
+  return { validateTransaction, buildBlock, accountNonce, queryInfo, mqNextSequence }
+}
+
+function hashOf(hex: string): string {
+  try {
+    return u8aToHex(blake2(hexToU8a(hex)))
+  } catch {
+    return '0x'
+  }
+}

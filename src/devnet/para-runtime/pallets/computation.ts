@@ -1,0 +1,122 @@
+/**
+ * PhalaComputation (index 87), the parts the stake pool calls into: bind / unbind sessions,
+ * start / stop / reclaim computing (chain.md §2.5), and working reports (accepted, no settlement).
+ */
+import { u8aEq } from '@polkadot/util'
+import { moduleErr, DispatchErr } from '../core.js'
+import type { Dispatcher } from '../dispatch.js'
+import { minimumStake, ve, type TokenomicParams } from '../accounts.js'
+import { MIN_INIT_P } from '../phala-pallets-meta.js'
+import { pushWorkerEvent } from './registry.js'
+
+export const WORKING_REPORT_TOPIC = 'phala/mining/report'
+const C = 'PhalaComputation'
+
+function newSession(nowSecs: number): Record<string, unknown> {
+  return {
+    state: 'Ready', ve: 0, v: 0, vUpdatedAt: nowSecs,
+    benchmark: { pInit: 0, pInstant: 0, iterations: 0, workingStartTime: nowSecs, challengeTimeLast: 0 },
+    coolDownStart: 0, stats: { totalReward: 0 },
+  }
+}
+
+/** bind(session, pubkey); errors are the computation pallet's (the caller maps them). */
+export function bind(d: Dispatcher, session: Uint8Array, pubkey: Uint8Array): void {
+  const w = d.it.workers.get(d.env.state, pubkey)
+  if (!w) throw moduleErr(C, 'WorkerNotRegistered')
+  if (w.initialScore.isNone) throw moduleErr(C, 'BenchmarkMissing')
+  if (d.it.workerBindings.get(d.env.state, pubkey)) throw moduleErr(C, 'DuplicateBoundWorker')
+  if (d.it.sessionBindings.get(d.env.state, session)) throw moduleErr(C, 'DuplicateBoundSession')
+  const existing = d.it.sessions.get(d.env.state, session)
+  if (existing && existing.state.type !== 'Ready') throw moduleErr(C, 'WorkerNotReady')
+  d.it.sessionBindings.put(d.env.state, session, pubkey)
+  d.it.workerBindings.put(d.env.state, pubkey, session)
+  if (!existing) d.it.sessions.put(d.env.state, session, newSession(d.env.nowSecs))
+  d.env.deposit(C, 'SessionBound', { session, worker: pubkey })
+}
+
+export function unbind(d: Dispatcher, session: Uint8Array, pubkey: Uint8Array): void {
+  d.it.sessionBindings.del(d.env.state, session)
+  d.it.workerBindings.del(d.env.state, pubkey)
+  d.env.deposit(C, 'SessionUnbound', { session, worker: pubkey })
+}
+
+function tokenomic(d: Dispatcher): TokenomicParams {
+  const p = d.it.tokenomicParameters.get(d.env.state)
+  if (!p) throw moduleErr(C, 'InternalErrorBadTokenomicParameters')
+  return { vMax: p.vMax.toBigInt(), rigK: p.rigK.toBigInt(), rigB: p.rigB.toBigInt(), re: p.re.toBigInt(), k: p.k.toBigInt() }
+}
+
+export function startComputing(d: Dispatcher, session: Uint8Array, stake: bigint): void {
+  const pubkey = d.it.sessionBindings.get(d.env.state, session)
+  if (!pubkey) throw moduleErr(C, 'SessionNotFound')
+  const s = d.it.sessions.get(d.env.state, session)
+  if (!s) throw moduleErr(C, 'SessionNotFound')
+  if (s.state.type !== 'Ready') throw moduleErr(C, 'WorkerNotReady')
+  if (d.it.stakes.get(d.env.state, session)) throw moduleErr(C, 'InternalErrorCannotStartWithExistingStake')
+  const w = d.it.workers.get(d.env.state, pubkey.toU8a())
+  if (!w || w.initialScore.isNone) throw moduleErr(C, 'BenchmarkMissing')
+  const p: number = w.initialScore.unwrap().toNumber()
+  if (p < MIN_INIT_P) throw moduleErr(C, 'BenchmarkTooLow')
+  const t = tokenomic(d)
+  if (stake < minimumStake(t, p)) throw moduleErr(C, 'InsufficientStake')
+  const v = ve(t, stake, p, w.confidenceLevel.toNumber())
+  if (v > t.vMax) throw moduleErr(C, 'TooMuchStake')
+  const now = d.env.nowSecs
+  d.it.stakes.put(d.env.state, session, stake)
+  d.it.sessions.put(d.env.state, session, {
+    ...s.toJSON(), state: 'WorkerIdle', ve: v, v, vUpdatedAt: now,
+    benchmark: { pInit: p, pInstant: p, iterations: 0, workingStartTime: now, challengeTimeLast: 0 },
+  })
+  const sessionId: number = d.it.nextSessionId.get(d.env.state)?.toNumber() ?? 0
+  d.it.nextSessionId.put(d.env.state, sessionId + 1)
+  d.it.onlineWorkers.put(d.env.state, (d.it.onlineWorkers.get(d.env.state)?.toNumber() ?? 0) + 1)
+  pushWorkerEvent(d, C, pubkey.toU8a(), { Started: { sessionId, initV: v, initP: p } })
+  d.env.deposit(C, 'WorkerStarted', { session, initV: v, initP: p })
+}
+
+export function stopComputing(d: Dispatcher, session: Uint8Array): void {
+  const pubkey = d.it.sessionBindings.get(d.env.state, session)
+  if (!pubkey) throw moduleErr(C, 'SessionNotBound')
+  const s = d.it.sessions.get(d.env.state, session)
+  if (!s) throw moduleErr(C, 'SessionNotFound')
+  if (s.state.type === 'Ready' || s.state.type === 'WorkerCoolingDown') throw moduleErr(C, 'WorkerNotComputing')
+  d.it.sessions.put(d.env.state, session, { ...s.toJSON(), state: 'WorkerCoolingDown', coolDownStart: d.env.nowSecs })
+  d.it.onlineWorkers.put(d.env.state, Math.max(0, (d.it.onlineWorkers.get(d.env.state)?.toNumber() ?? 0) - 1))
+  pushWorkerEvent(d, C, pubkey.toU8a(), 'Stopped')
+  d.env.deposit(C, 'WorkerStopped', { session })
+}
+
+/** reclaim: cooling-down session back to Ready, its stake returned; the caller moves the W-PHA. */
+export function reclaim(d: Dispatcher, session: Uint8Array, checkCoolDown: boolean): { orig: bigint; slashed: bigint } {
+  const s = d.it.sessions.get(d.env.state, session)
+  if (!s) throw moduleErr(C, 'SessionNotFound')
+  if (s.state.type !== 'WorkerCoolingDown') throw moduleErr(C, 'WorkerNotComputing')
+  if (checkCoolDown) {
+    const period: number = d.it.coolDownPeriod.get(d.env.state)?.toNumber() ?? 0
+    if (d.env.nowSecs - s.coolDownStart.toNumber() < period) throw moduleErr(C, 'CoolDownNotReady')
+  }
+  const stake = d.it.stakes.get(d.env.state, session)
+  const orig: bigint = stake ? stake.toBigInt() : 0n
+  d.it.stakes.del(d.env.state, session)
+  d.it.sessions.put(d.env.state, session, { ...s.toJSON(), state: 'Ready', coolDownStart: 0 })
+  d.env.deposit(C, 'WorkerReclaimed', { session, originalStake: orig, slashed: 0 })
+  return { orig, slashed: 0n }
+}
+
+/** WorkingReportEvent (heartbeats): accepted from a bound worker; the devnet settles no rewards. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function onWorkingReport(d: Dispatcher, message: any): void {
+  if (!message.sender.isWorker) throw moduleErr(C, 'BadSender')
+  try {
+    d.core.codec.decode(d.core.meta.ids.workingReportEvent, message.payload.toU8a(true))
+  } catch {
+    throw new DispatchErr({ Other: null }, 'Other(bad working report)')
+  }
+  const session = d.it.workerBindings.get(d.env.state, message.sender.asWorker.toU8a())
+  if (!session) return
+  const s = d.it.sessions.get(d.env.state, session.toU8a())
+  if (s && !u8aEq(session.toU8a(), new Uint8Array(32))) {
+    d.it.sessions.put(d.env.state, session.toU8a(), { ...s.toJSON(), benchmark: { ...s.benchmark.toJSON(), challengeTimeLast: d.env.nowSecs } })
+  }
+}
