@@ -253,7 +253,7 @@ class WalkieNode implements Walkie {
       maxMessageBytes: this.#maxBytes,
       timeoutMs: this.#rpcTimeoutMs,
       logger: this.#log,
-    })
+    }).catch((err) => this.#log.error({ err }, 'Unexpected failure while serving a Walkie stream.'))
   }
 
   async call<M extends WalkieMethod>(peerId: string, method: M, request: In<RequestOf<M>> = {} as In<RequestOf<M>>, opts: CallOptions = {}): Promise<ResponseOf<M>> {

@@ -195,7 +195,7 @@ export async function serveStream(stream: Stream, remotePeer: string, opts: Serv
     } catch (err) {
       if (err instanceof WalkieError) {
         answer = { error: { type: err.type, message: err.message } }
-        logger.debug({ peer: remotePeer, method, type: err.type, msg2: err.message }, 'Walkie handler answered an error.')
+        logger.debug({ peer: remotePeer, method, type: err.type, errorMessage: err.message }, 'Walkie handler answered an error.')
       } else {
         answer = { error: { type: 'SERVER', message: String(err) } }
         logger.warn({ err, peer: remotePeer, method }, `Walkie handler for ${method} failed.`)

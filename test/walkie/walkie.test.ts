@@ -74,3 +74,26 @@ describe('walkie boot list quirks', () => {
     assert.ok(!e.lines().some((l) => /failed \(attempt/.test(l.msg)), 'no retry warnings for dialling itself')
   })
 })
+
+describe('walkie lifecycle and live updates', () => {
+  it('streams peer updates as an async iterator; stop() is idempotent and ends with down events', async () => {
+    const a = await startNode(stops, { role: 'WR_DATA_PROVIDER_INT' })
+    const ac = new AbortController()
+    const seen: string[] = []
+    const reading = (async () => {
+      for await (const ev of a.walkie.registry.updates(ac.signal)) {
+        seen.push(`${ev.type}:${ev.peer.role}`)
+        if (ev.type === 'down') ac.abort()
+      }
+    })()
+    const b = await startNode(stops, { role: 'WR_LIFECYCLE_MANAGER', bootNodes: a.walkie.multiaddrs() })
+    await a.walkie.waitForPeer('WR_LIFECYCLE_MANAGER', { timeoutMs: 10_000 })
+    const first = b.walkie.stop()
+    assert.equal(b.walkie.stop(), first)
+    await first
+    await reading
+    assert.equal(seen[0], 'up:WR_LIFECYCLE_MANAGER')
+    assert.equal(seen.at(-1), 'down:WR_LIFECYCLE_MANAGER')
+    await assert.rejects(b.walkie.call(a.walkie.peerId, 'Hello', {}), (e: unknown) => e instanceof WalkieError && e.code === 'ERR_WALKIE_NOT_STARTED')
+  })
+})
