@@ -247,3 +247,165 @@ function lookup(root: string, db: Map<string, Uint8Array>, key: number[], used: 
     bytes = node.childIsHash![idx] ? fetchNode(db, u8aToHex(child), used) : child
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Incremental trie (V0 layout): a mutable radix-16 tree with cached node references, so the
+// root after a block costs only the changed paths instead of re-hashing the whole state.
+
+interface TNode {
+  /** Partial key, as hex nibbles. */
+  p: string
+  v?: Uint8Array
+  /** Children by nibble, for a branch; undefined for a leaf. */
+  c?: (TNode | undefined)[]
+  /** Cached child reference: the encoding when < 32 bytes, else its hash. */
+  ref?: Uint8Array
+}
+
+function lcp(a: string, b: string): number {
+  const n = Math.min(a.length, b.length)
+  let i = 0
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++
+  return i
+}
+
+function sizeHeader(prefix: number, size: number): number[] {
+  // sp-trie NodeHeader, 2-bit prefix: sizes up to 62 fit the first byte, then continuation bytes.
+  if (size < 63) return [prefix | size]
+  const out = [prefix | 63]
+  let rem = size - 62
+  while (rem >= 256) {
+    out.push(255)
+    rem -= 255
+  }
+  out.push(rem - 1)
+  return out
+}
+
+function encodeTNode(n: TNode): Uint8Array {
+  const parts: Uint8Array[] = []
+  const isLeaf = n.c === undefined
+  const prefix = isLeaf ? 0x40 : n.v !== undefined ? 0xc0 : 0x80
+  const nib = n.p
+  const head = sizeHeader(prefix, nib.length)
+  const pk = new Uint8Array((nib.length + 1) >> 1)
+  let j = 0
+  let i = 0
+  if (nib.length % 2 === 1) pk[j++] = parseInt(nib[i++]!, 16)
+  for (; i < nib.length; i += 2) pk[j++] = parseInt(nib.slice(i, i + 2), 16)
+  parts.push(new Uint8Array(head), pk)
+  if (isLeaf) {
+    parts.push(compactToU8a(n.v!.length), n.v!)
+  } else {
+    let bitmap = 0
+    const kids: Uint8Array[] = []
+    for (let k = 0; k < 16; k++) {
+      const ch = n.c![k]
+      if (!ch) continue
+      bitmap |= 1 << k
+      const ref = childRef(ch)
+      kids.push(compactToU8a(ref.length), ref)
+    }
+    parts.push(new Uint8Array([bitmap & 0xff, bitmap >> 8]))
+    if (n.v !== undefined) parts.push(compactToU8a(n.v.length), n.v)
+    parts.push(...kids)
+  }
+  let len = 0
+  for (const p of parts) len += p.length
+  const out = new Uint8Array(len)
+  let off = 0
+  for (const p of parts) {
+    out.set(p, off)
+    off += p.length
+  }
+  return out
+}
+
+function childRef(n: TNode): Uint8Array {
+  if (!n.ref) {
+    const enc = encodeTNode(n)
+    n.ref = enc.length >= 32 ? blake2AsU8a(enc, 256) : enc
+  }
+  return n.ref
+}
+
+function tInsert(node: TNode | undefined, path: string, value: Uint8Array): TNode {
+  if (!node) return { p: path, v: value }
+  node.ref = undefined
+  const common = lcp(node.p, path)
+  if (common === node.p.length) {
+    if (common === path.length) {
+      node.v = value
+      return node
+    }
+    if (!node.c) node.c = new Array(16)
+    const idx = parseInt(path[common]!, 16)
+    node.c[idx] = tInsert(node.c[idx], path.slice(common + 1), value)
+    return node
+  }
+  // Split: a new branch at the common prefix.
+  const branch: TNode = { p: path.slice(0, common), c: new Array(16) }
+  branch.c![parseInt(node.p[common]!, 16)] = node
+  node.p = node.p.slice(common + 1)
+  if (common === path.length) branch.v = value
+  else branch.c![parseInt(path[common]!, 16)] = { p: path.slice(common + 1), v: value }
+  return branch
+}
+
+function tDelete(node: TNode | undefined, path: string): TNode | undefined {
+  if (!node || !path.startsWith(node.p)) return node
+  if (path.length === node.p.length) {
+    if (node.v === undefined) return node
+    node.ref = undefined
+    if (!node.c) return undefined
+    node.v = undefined
+    return tNormalize(node)
+  }
+  if (!node.c) return node
+  const idx = parseInt(path[node.p.length]!, 16)
+  const before = node.c[idx]
+  const after = tDelete(before, path.slice(node.p.length + 1))
+  if (after === before && (!after || after.ref !== undefined)) return node
+  node.ref = undefined
+  node.c[idx] = after
+  return tNormalize(node)
+}
+
+function tNormalize(node: TNode): TNode | undefined {
+  let count = 0
+  let only = -1
+  for (let k = 0; k < 16; k++) {
+    if (node.c![k]) {
+      count++
+      only = k
+    }
+  }
+  if (count === 0) {
+    if (node.v === undefined) return undefined
+    node.c = undefined
+    return node
+  }
+  if (count === 1 && node.v === undefined) {
+    const child = node.c![only]!
+    child.p = node.p + only.toString(16) + child.p
+    child.ref = undefined
+    return child
+  }
+  return node
+}
+
+/** A state trie kept in memory and updated key by key; `root()` re-hashes only what changed. V0 layout. */
+export class IncrementalTrie {
+  #root: TNode | undefined
+
+  /** Set `key` to `value`, or delete it when `value` is null (hex, 0x-prefixed). */
+  set(key: string, value: string | null): void {
+    const path = normHex(key).slice(2)
+    this.#root = value === null ? tDelete(this.#root, path) : tInsert(this.#root, path, hexToU8a(value))
+  }
+
+  root(): string {
+    if (!this.#root) return EMPTY_TRIE_ROOT
+    return u8aToHex(blake2AsU8a(encodeTNode(this.#root), 256))
+  }
+}

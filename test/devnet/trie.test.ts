@@ -48,3 +48,28 @@ test('ordered trie root differs by order and matches manual keys', async () => {
   assert.equal(a, await stateRoot([['0x00', '0x0401'], ['0x04', '0x0402']]))
   assert.equal(await orderedTrieRoot([]), EMPTY_TRIE_ROOT)
 })
+
+test('the incremental trie matches Substrate roots through inserts, updates and deletes', async () => {
+  const { IncrementalTrie } = await import('../../src/common/trie.js')
+  const t = new IncrementalTrie()
+  const live = new Map<string, string>()
+  assert.equal(t.root(), EMPTY_TRIE_ROOT)
+  const keys = Array.from({ length: 400 }, (_, i) => (i % 5 === 0 ? '0xaa' + randomBytes(1 + (i % 40)).toString('hex') : hex(1 + (i % 48))))
+  keys.push('0x', '0xaa', '0xaa00', '0xaa0000')
+  for (let round = 0; round < 30; round++) {
+    for (let i = 0; i < 40; i++) {
+      const k = keys[(round * 41 + i * 13) % keys.length]!
+      if ((round + i) % 4 === 0) {
+        t.set(k, null)
+        live.delete(k)
+      } else {
+        const v = hex(1 + ((round * i) % 70))
+        t.set(k, v)
+        live.set(k, v)
+      }
+    }
+    assert.equal(t.root(), await stateRoot(live), `round ${round}`)
+  }
+  for (const k of [...live.keys()]) t.set(k, null)
+  assert.equal(t.root(), EMPTY_TRIE_ROOT)
+})

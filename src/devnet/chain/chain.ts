@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events'
 import { u8aToHex } from '@polkadot/util'
 import { type Header, encodeHeader, hashHeader } from '../../common/grandpa.js'
-import { TrieSnapshot, orderedTrieRoot, stateRoot } from '../../common/trie.js'
+import { IncrementalTrie, TrieSnapshot, orderedTrieRoot } from '../../common/trie.js'
 import { VersionedState } from './state.js'
 import { RpcError } from './rpc-error.js'
 
@@ -41,6 +41,7 @@ export class ChainStore extends EventEmitter<ChainEvents> {
   readonly blocks: BlockRecord[] = []
   readonly #byHash = new Map<string, number>()
   readonly state = new VersionedState()
+  readonly #trie = new IncrementalTrie()
   #finalized = -1
   readonly #snapshots = new Map<number, Promise<TrieSnapshot>>()
 
@@ -94,7 +95,9 @@ export class ChainStore extends EventEmitter<ChainEvents> {
     const changes = [...nb.changes].map(([k, v]) => [k.toLowerCase(), v === null ? null : v.toLowerCase()] as [string, string | null])
     changes.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
     this.state.apply(number, changes)
-    const [sr, er] = await Promise.all([stateRoot(this.state.tipEntries(), 0), orderedTrieRoot(nb.extrinsics, 0)])
+    for (const [k, v] of changes) this.#trie.set(k, v)
+    const sr = this.#trie.root()
+    const er = await orderedTrieRoot(nb.extrinsics, 0)
     const header: Header = { parentHash, number, stateRoot: sr, extrinsicsRoot: er, digest: nb.digest }
     const enc = encodeHeader(header)
     const rec: BlockRecord = {
@@ -128,7 +131,12 @@ export class ChainStore extends EventEmitter<ChainEvents> {
       this.#snapshots.set(n, s)
       return s
     }
-    s = TrieSnapshot.build(this.state.entries(n))
+    const expected = this.blocks[n]?.header.stateRoot
+    s = TrieSnapshot.build(this.state.entries(n)).then((snap) => {
+      // Both tries are Substrate's V0 layout; a mismatch would make every proof fail verification.
+      if (snap.root !== expected) throw new Error(`${this.name}: trie of block ${n} has root ${snap.root}, header says ${expected}`)
+      return snap
+    })
     this.#snapshots.set(n, s)
     if (this.#snapshots.size > SNAPSHOT_CACHE) this.#snapshots.delete(this.#snapshots.keys().next().value!)
     return s

@@ -104,11 +104,6 @@ export class VersionedState {
     return out
   }
 
-  /** Unsorted pairs of the tip (fast path for state roots). */
-  tipEntries(): IterableIterator<[string, string]> {
-    return this.#tip.entries()
-  }
-
   view(number: number): StateView {
     return {
       get: (key) => this.get(key.toLowerCase(), number),
