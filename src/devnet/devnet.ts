@@ -28,6 +28,7 @@ import { ParaChain } from './chain/para.js'
 import { type MethodTable, type RpcServer, createRpcServer } from './chain/rpc-server.js'
 import { RelayChain } from './relay/relay.js'
 import { RpcError } from './chain/rpc-error.js'
+import { createParaRuntimeAsync } from './para-runtime/index.js'
 
 export interface DevnetOptions {
   host: string
@@ -104,11 +105,8 @@ export const DEVNET_DEFAULTS: DevnetOptions = {
   paraId: 2035, seed: 'prb-devnet', history: 2000, rpcLatencyMs: 0, pools: 2,
 }
 
-async function defaultRuntime(o: RuntimeFactoryOptions): Promise<ParaRuntime> {
-  // Loaded by path so the engine does not depend on the runtime at compile time.
-  const path = './para-runtime/index.js'
-  const mod = (await import(path)) as { createParaRuntimeAsync(o: object): Promise<ParaRuntime> }
-  return mod.createParaRuntimeAsync(o)
+function defaultRuntime(o: RuntimeFactoryOptions): Promise<ParaRuntime> {
+  return createParaRuntimeAsync(o)
 }
 
 export async function startDevnet(options: Partial<DevnetOptions>, logger: Logger): Promise<Devnet> {

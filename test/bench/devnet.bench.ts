@@ -3,7 +3,7 @@
  *  - relay blocks (with their para blocks) made per second at start-up (history of 10,000);
  *  - chain_getBlock + state_getReadProof(paras.heads) calls answered per second by the relay
  *    under 16 concurrent WebSocket clients asking for random blocks.
- * Uses the Phala para runtime when it is present, else the engine's test runtime (says which).
+ * Uses the Phala para runtime (BENCH_DEVNET_RUNTIME=test: the engine's trivial test runtime).
  */
 import { WebSocket } from 'ws'
 import { createLogger } from '../../src/common/logger.js'
@@ -16,20 +16,13 @@ const HISTORY = Number(process.env.BENCH_DEVNET_HISTORY ?? 10_000)
 const CLIENTS = 16
 const DURATION_MS = 5_000
 
-let runtimeName = 'phala'
-let createRuntime: ((o: object) => Promise<ParaRuntime> | ParaRuntime) | undefined
-try {
-  const path = '../../src/devnet/para-runtime/index.js'
-  const mod = (await import(path)) as { createParaRuntimeAsync(o: object): Promise<ParaRuntime> }
-  createRuntime = (o) => mod.createParaRuntimeAsync(o)
-} catch {
-  runtimeName = 'test'
-  createRuntime = () => createTestRuntime()
-}
+// BENCH_DEVNET_RUNTIME=test measures the engine alone (trivial runtime).
+const runtimeName = process.env.BENCH_DEVNET_RUNTIME === 'test' ? 'test' : 'phala'
+const createRuntime: ((o: object) => Promise<ParaRuntime> | ParaRuntime) | undefined = runtimeName === 'test' ? () => createTestRuntime() : undefined
 
 const logger = createLogger({ level: 'fatal' })
 const t0 = performance.now()
-const devnet = await startDevnet({ paraPort: 0, relayPort: 0, history: HISTORY, blockMs: 3_600_000, createRuntime }, logger)
+const devnet = await startDevnet({ paraPort: 0, relayPort: 0, history: HISTORY, blockMs: 3_600_000, ...(createRuntime ? { createRuntime } : {}) }, logger)
 const startMs = performance.now() - t0
 
 const hashes = devnet.relay.chain.blocks.map((b) => b.hash)
