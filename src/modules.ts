@@ -1,5 +1,26 @@
 import type { ModuleStart } from './common/module.js'
-import type { ConfigFor, ModuleName } from './config/index.js'
+import type { ConfigFor, DevnetConfig, ModuleName } from './config/index.js'
+import type { DevnetOptions } from './devnet/index.js'
+
+/** The devnet's options from its environment variables. */
+export function devnetOptions(c: DevnetConfig): DevnetOptions {
+  return {
+    host: c.PHALA_DEVNET_HOST,
+    paraPort: c.PHALA_DEVNET_PARA_PORT,
+    relayPort: c.PHALA_DEVNET_RELAY_PORT,
+    blockMs: c.PHALA_DEVNET_BLOCK_MS,
+    justificationPeriod: c.PHALA_DEVNET_JUSTIFICATION_PERIOD,
+    sessionBlocks: c.PHALA_DEVNET_SESSION_BLOCKS,
+    paraId: c.PHALA_DEVNET_PARA_ID,
+    seed: c.PHALA_DEVNET_SEED,
+    history: c.PHALA_DEVNET_HISTORY,
+    rpcLatencyMs: c.PHALA_DEVNET_RPC_LATENCY_MS,
+    controlPort: c.PHALA_DEVNET_CONTROL_PORT,
+    pools: c.PHALA_DEVNET_POOLS,
+    pruntimes: c.PHALA_DEVNET_PRUNTIMES,
+    pruntimePort: c.PHALA_DEVNET_PRUNTIME_PORT,
+  }
+}
 
 /**
  * The daemons `PHALA_MODULE` can start, each loaded only when chosen. `null`: not built yet in
@@ -10,5 +31,8 @@ export const MODULE_LOADERS: { [M in ModuleName]: (() => Promise<ModuleStart<Con
   lifecycle: null,
   trade: null,
   monitor: null,
-  devnet: null,
+  devnet: async () => {
+    const { start } = await import('./devnet/index.js')
+    return (ctx) => start({ ...ctx, config: devnetOptions(ctx.config) })
+  },
 }
