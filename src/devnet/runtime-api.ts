@@ -27,6 +27,8 @@ export interface BlockContext extends ChainContext {
   timestampMs: number
   /** The relay block this para block is built on (parachainSystem.validationData). */
   relayParent: { number: number; hash: string; storageRoot: string }
+  /** SCALE hex of the parent para header (PersistedValidationData.parent_head); '0x' when not given. */
+  parentHeader?: string
 }
 
 export interface RpcErrorShape {

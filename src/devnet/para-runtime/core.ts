@@ -114,7 +114,8 @@ export class Env {
   phase: Phase = { Initialization: null }
   private marks: number[] = []
   /** Chain -> worker messages pushed this block (PhalaMq.OutboundMessages). */
-  readonly outbound: { sender: unknown; destination: Uint8Array; payload: Uint8Array }[] = []
+  /** Hex for the Bytes fields: @polkadot/types reads a Uint8Array as already length-prefixed. */
+  readonly outbound: { sender: unknown; destination: string; payload: string }[] = []
   private outboundMarks: number[] = []
 
   constructor(readonly core: Core, readonly state: Overlay, readonly blockNumber: number, readonly nowMs: number) {}
@@ -124,7 +125,7 @@ export class Env {
   }
 
   pushMessage(sender: unknown, destination: string, payload: Uint8Array): void {
-    this.outbound.push({ sender, destination: new TextEncoder().encode(destination), payload })
+    this.outbound.push({ sender, destination: u8aToHex(new TextEncoder().encode(destination)), payload: u8aToHex(payload) })
   }
 
   /** Substrate's storage layer: writes, events and messages of `fn` are dropped when it throws. */

@@ -60,7 +60,8 @@ export function createDispatcher(core: Core, env: Env, it: Items, extra: Record<
         if (origin.kind !== 'root' && (call.section === 'system' || call.method.startsWith('force') || call.method.startsWith('sudo'))) throw BadOrigin()
         throw notImplemented(call)
       }
-      const args: Args = Object.fromEntries(call.argsEntries as [string, Codec][])
+      // argsEntries are keyed by the metadata (snake_case) names; handlers use camelCase.
+      const args: Args = Object.fromEntries((call.argsEntries as [string, Codec][]).map(([k, v]) => [camel(k), v]))
       env.transactional(() => h(d, origin, args, call))
     },
   }
@@ -72,3 +73,5 @@ export function toDispatchError(e: unknown): DispatchErr {
   if (e instanceof DispatchErr) return e
   return new DispatchErr({ Other: null }, `Other(devnet runtime error: ${(e as Error)?.message ?? String(e)})`)
 }
+
+const camel = (s: string): string => s.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase())

@@ -93,7 +93,7 @@ export function createExecutive(core: Core) {
 
     const extrinsics: string[] = []
     const ts = registry.createType('Call', { callIndex: [KHALA_INDICES.Timestamp, 0], args: { now: ctx.timestampMs } })
-    const parentHead = (ctx as BlockContext & { parentHeader?: string }).parentHeader ?? '0x'
+    const parentHead = ctx.parentHeader ?? '0x'
     const pvd = registry.createType('Call', {
       callIndex: [KHALA_INDICES.ParachainSystem, 0],
       args: {
@@ -118,7 +118,8 @@ export function createExecutive(core: Core) {
         fee = checkSigned(core, it, overlay, { genesisHash: ctx.genesisHash, blockHash: ctx.blockHash, current: ctx.number }, xt, true).fee
       } catch (e) {
         if (!(e instanceof TxError)) throw e
-        dropped.push({ hash: hashOf(hex), error: e.rpc })
+        // A future nonce / MQ sequence is not invalid: it stays in the pool for a later block.
+        if (e.reason !== 'Future') dropped.push({ hash: hashOf(hex), error: e.rpc })
         continue
       }
       const index = extrinsics.length
@@ -152,7 +153,7 @@ export function createExecutive(core: Core) {
   function mqNextSequence(state: StateView, senderHex: string): number {
     const hex = senderHex.startsWith('0x') ? senderHex : `0x${senderHex}`
     const origin = core.codec.decode(core.meta.ids.messageOrigin, hex)
-    const v = it.offchainIngress.get(state, origin.toJSON())
+    const v = it.offchainIngress.get(state, origin.toU8a())
     return v ? Number(v.toBigInt()) : 0
   }
 

@@ -139,7 +139,7 @@ export function topLevelMq(call: Call): { sender: unknown; seq: bigint } | undef
   if (call.section !== 'phalaMq' || call.method !== 'syncOffchainMessage') return undefined
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const sm = call.args[0] as any
-  return { sender: sm.message.sender.toJSON(), seq: sm.sequence.toBigInt() }
+  return { sender: sm.message.sender.toU8a(), seq: sm.sequence.toBigInt() }
 }
 
 /**
@@ -165,8 +165,7 @@ export function checkSigned(core: Core, it: Items, state: StateView, ctx: CheckC
     u32(SPEC_VERSION), u32(TRANSACTION_VERSION), hexToU8a(ctx.genesisHash), hexToU8a(birthHash), new Uint8Array([0]),
   )
   const msg = payload.length > 256 ? blake2AsU8a(payload, 256) : payload
-  const ok = s.sigType === 1 ? sr25519Verify(msg, s.signature, s.signer) : s.sigType === 0 ? ed25519Verify(msg, s.signature, s.signer) : false
-  if (!ok) throw invalid('BadProof')
+  if (!verifySig(s.sigType, msg, s.signature, s.signer)) throw invalid('BadProof')
 
   if (s.signer.every((b) => b === 0)) throw invalid('BadSigner')
 
@@ -196,4 +195,15 @@ export function checkSigned(core: Core, it: Items, state: StateView, ctx: CheckC
   if (!acc || free < fee + EXISTENTIAL_DEPOSIT || free - fee < frozen) throw invalid('Payment')
   const priority = Number(s.tip > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : s.tip)
   return { provides, requires, priority, fee, nonce: s.nonce, mqSeq: mq }
+}
+
+/** Signature check that treats malformed keys/signatures (the verifiers throw on them) as invalid. */
+export function verifySig(sigType: number, msg: Uint8Array, sig: Uint8Array, pubkey: Uint8Array): boolean {
+  try {
+    if (sigType === 1) return sr25519Verify(msg, sig, pubkey)
+    if (sigType === 0) return ed25519Verify(msg, sig, pubkey)
+    return false
+  } catch {
+    return false
+  }
 }

@@ -2,9 +2,9 @@
  * PhalaMq (index 85): sync_offchain_message with the checks of chain.md §2.5 in order, then the
  * message is handed to the pallets subscribed to its topic; push_message from an account.
  */
-import { sr25519Verify } from '@polkadot/util-crypto'
 import { u8aConcat, u8aToString, bnToU8a } from '@polkadot/util'
 import { moduleErr } from '../core.js'
+import { verifySig } from '../extrinsic.js'
 import { ensureSigned, type Dispatcher, type Handler } from '../dispatch.js'
 import { onRegistryMessage, REGISTRY_EVENT_TOPIC } from './registry.js'
 import { onWorkingReport, WORKING_REPORT_TOPIC } from './computation.js'
@@ -33,7 +33,8 @@ export const mqHandlers: Record<string, Handler> = {
     const kind: string = sender.type
     if (!['Worker', 'Contract', 'Cluster', 'Gatekeeper'].includes(kind)) throw moduleErr('PhalaMq', 'BadSender')
     if (!destinationValid(sm.message.destination.toU8a(true))) throw moduleErr('PhalaMq', 'BadDestination')
-    const senderJson = sender.toJSON()
+    // Encoded bytes as the key: the codec's JSON form ({worker: ...}) does not round-trip into the enum.
+    const senderJson = sender.toU8a()
     const ingress = d.it.offchainIngress.get(d.env.state, senderJson)
     const expected: bigint = ingress ? ingress.toBigInt() : 0n
     const seq: bigint = sm.sequence.toBigInt()
@@ -46,7 +47,7 @@ export const mqHandlers: Record<string, Handler> = {
     const sig: Uint8Array = sm.signature.toU8a(true)
     if (sig.length !== 64) throw moduleErr('PhalaRegistry', 'InvalidSignatureLength')
     const signed = u8aConcat(sm.message.toU8a(), bnToU8a(seq, { bitLength: 64, isLe: true }))
-    if (!sr25519Verify(signed, sig, pubkey)) throw moduleErr('PhalaRegistry', 'InvalidSignature')
+    if (!verifySig(1, signed, sig, pubkey)) throw moduleErr('PhalaRegistry', 'InvalidSignature')
     d.it.offchainIngress.put(d.env.state, senderJson, seq + 1n)
     deliver(d, sm.message)
   },

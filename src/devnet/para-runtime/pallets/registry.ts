@@ -48,7 +48,7 @@ function upsertWorker(d: Dispatcher, info: any, att: Attested): void {
   const pubkey: Uint8Array = info.pubkey.toU8a()
   const env: Env = d.env
   const existing = d.it.workers.get(env.state, pubkey)
-  const operator = info.operator.isSome ? info.operator.unwrap().toU8a() : null
+  const operator = info.operator.isSome ? info.operator.unwrap().toHex() : null
   const common = {
     runtimeVersion: info.version.toNumber(), lastUpdated: env.nowSecs, operator, attestationProvider: 'Ias',
     confidenceLevel: att.confidenceLevel, features: info.features.toJSON(),
