@@ -230,3 +230,38 @@ test('utility.batch interrupts, batchAll fails the extrinsic and rolls back', as
   assert.equal(failure(c, 3), 'Token')
   assert.equal(c.free(c.charlie), before + PHA, 'only the first batch item and nothing of batchAll')
 })
+
+test('removeWorker: computing is WorkerIsNotReady, another pool is WorkerInAnotherPool, a Ready one is unbound', async () => {
+  const c = await chain()
+  const w = newWorker('rm')
+  c.block([c.sign(c.alice, registerCall(c, runtimeInfo(c, w, c.alice)))])
+  c.block([c.sign(c.alice, c.call('utility', 'forceBatch', [[c.call('phalaMq', 'syncOffchainMessage', [benchReport(c, w)])]]))])
+  c.block([c.sign(c.alice, c.call('phalaStakePoolv2', 'addWorker', [1, w.pair.publicKey]))])
+  assert.equal(failure(c, 2), 'ok')
+  const n = c.rt.accountNonce(c.state, c.alice.address)
+  c.block([
+    c.sign(c.alice, c.call('phalaStakePoolv2', 'startComputing', [1, w.pair.publicKey, 3_000n * PHA]), { nonce: n }),
+    c.sign(c.alice, c.call('phalaStakePoolv2', 'removeWorker', [1, w.pair.publicKey]), { nonce: n + 1 }),
+    c.sign(c.alice, c.call('phalaStakePoolv2', 'removeWorker', [0, w.pair.publicKey]), { nonce: n + 2 }),
+    c.sign(c.alice, c.call('phalaStakePoolv2', 'stopComputing', [1, w.pair.publicKey]), { nonce: n + 3 }),
+    c.sign(c.alice, c.call('phalaStakePoolv2', 'stopComputing', [1, w.pair.publicKey]), { nonce: n + 4 }),
+    c.sign(c.alice, c.call('phalaStakePoolv2', 'reclaimPoolWorker', [1, w.pair.publicKey]), { nonce: n + 5 }),
+  ])
+  assert.deepEqual([2, 3, 4, 5, 6, 7].map((i) => failure(c, i)), [
+    'ok', 'phalaStakePoolv2.WorkerIsNotReady', 'phalaStakePoolv2.WorkerInAnotherPool', 'ok', 'phalaStakePoolv2.WorkerAlreadyStopped', 'phalaComputation.CoolDownNotReady',
+  ])
+  // A second worker that never started can be removed.
+  const w2 = newWorker('rm2')
+  c.block([c.sign(c.alice, registerCall(c, runtimeInfo(c, w2, c.alice)))])
+  c.block([c.sign(c.alice, c.call('utility', 'forceBatch', [[c.call('phalaMq', 'syncOffchainMessage', [benchReport(c, w2)])]]))])
+  c.block([c.sign(c.alice, c.call('phalaStakePoolv2', 'addWorker', [1, w2.pair.publicKey]))])
+  c.block([c.sign(c.alice, c.call('phalaStakePoolv2', 'removeWorker', [1, w2.pair.publicKey]))])
+  assert.deepEqual(names(c, 2).slice(1, 3), ['phalaComputation.SessionUnbound', 'phalaStakePoolv2.PoolWorkerRemoved'])
+  assert.equal(c.state.get(mapKey('PhalaStakePoolv2', 'WorkerAssignments', ['Twox64Concat', w2.pair.publicKey])), undefined)
+  assert.equal(c.state.get(mapKey('PhalaComputation', 'WorkerBindings', ['Twox64Concat', w2.pair.publicKey])), undefined)
+  // re-registering an existing worker keeps its score and says WorkerUpdated
+  c.block([c.sign(c.alice, registerCall(c, runtimeInfo(c, w2, c.alice)))])
+  assert.ok(names(c, 2).includes('phalaRegistry.WorkerUpdated'))
+  const wk = c.registry.createType('PhalaPalletsRegistryPalletWorkerInfoV2', c.state.get(mapKey('PhalaRegistry', 'Workers', ['Twox64Concat', w2.pair.publicKey]))) as any
+  assert.ok(wk.initialScore.isSome)
+})

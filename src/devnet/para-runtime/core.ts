@@ -6,6 +6,7 @@ import { Keyring } from '@polkadot/keyring'
 import { cryptoIsReady } from '@polkadot/util-crypto'
 import { u8aToHex, compactToU8a, u8aConcat } from '@polkadot/util'
 import type { KeyringPair } from '@polkadot/keyring/types'
+import type { Logger } from '../../common/logger.js'
 import { buildMetadata, type BuiltMetadata, SS58_PREFIX } from './metadata.js'
 import { Codec, Overlay } from './storage.js'
 import { ERRORS, KHALA_INDICES } from './phala-pallets-meta.js'
@@ -36,11 +37,14 @@ export interface ParaRuntimeOptions {
   benchmarkDuration?: number
   /** Chain name served by system_chain (default 'Khala Devnet'). */
   chainName?: string
+  /** Where runtime bugs (a call handler throwing something that is not a DispatchError) are logged. */
+  logger?: Logger
 }
 
 export interface ResolvedOptions {
   paraId: number; pools: number; poolFreeStake: bigint; endowment: bigint; extraEndowed: string[]; seed: string
   genesisTimeMs: number; relayGenesisHash?: string; pruntimeAllowList: string[]; benchmarkDuration: number; chainName: string
+  logger?: Logger
 }
 
 export function resolveOptions(o: ParaRuntimeOptions = {}): ResolvedOptions {
@@ -56,6 +60,7 @@ export function resolveOptions(o: ParaRuntimeOptions = {}): ResolvedOptions {
     pruntimeAllowList: (o.pruntimeAllowList ?? []).map((x) => x.toLowerCase()),
     benchmarkDuration: o.benchmarkDuration ?? 50,
     chainName: o.chainName ?? 'Khala Devnet',
+    logger: o.logger,
   }
   if (!Number.isInteger(r.paraId) || r.paraId < 0 || r.paraId > 0xffffffff) throw new Error(`paraId ${r.paraId} is not a u32; give a para id such as 2035`)
   if (!Number.isInteger(r.pools) || r.pools < 0 || r.pools > 1000) throw new Error(`pools ${r.pools} must be an integer 0..1000`)

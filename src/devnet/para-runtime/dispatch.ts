@@ -62,7 +62,16 @@ export function createDispatcher(core: Core, env: Env, it: Items, extra: Record<
       }
       // argsEntries are keyed by the metadata (snake_case) names; handlers use camelCase.
       const args: Args = Object.fromEntries((call.argsEntries as [string, Codec][]).map(([k, v]) => [camel(k), v]))
-      env.transactional(() => h(d, origin, args, call))
+      env.transactional(() => {
+        try {
+          h(d, origin, args, call)
+        } catch (e) {
+          if (e instanceof DispatchErr) throw e
+          // A runtime bug: fail this call (as a panic would fail the block on a real chain, which the devnet avoids).
+          core.opts.logger?.error({ err: e, call: `${call.section}.${call.method}` }, 'para runtime: call handler failed')
+          throw toDispatchError(e)
+        }
+      })
     },
   }
   return d
