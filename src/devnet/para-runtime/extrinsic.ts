@@ -86,7 +86,8 @@ export function parseExtrinsic(core: Core, hex: string): ParsedXt {
   if ((version & 0x7f) !== 4) throw badFormat(`Invalid transaction version ${version & 0x7f}`)
   let signed: SignedPart | undefined
   if (version & 0x80) {
-    if (bytes[off] !== 0) throw badFormat('only MultiAddress::Id signers are supported')
+    // MultiAddress::Id (0) or Address32 (3); the devnet has no account indices, so others cannot be looked up.
+    if (bytes[off] !== 0 && bytes[off] !== 3) throw unknown('CannotLookup')
     const signer = bytes.slice(off + 1, off + 33)
     off += 33
     const sigType = bytes[off++]
