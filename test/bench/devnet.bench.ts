@@ -24,6 +24,7 @@ const logger = createLogger({ level: 'fatal' })
 const t0 = performance.now()
 const devnet = await startDevnet({ paraPort: 0, relayPort: 0, history: HISTORY, blockMs: 3_600_000, ...(createRuntime ? { createRuntime } : {}) }, logger)
 const startMs = performance.now() - t0
+const rssMbAfterStart = Math.round(process.memoryUsage().rss / 2 ** 20)
 
 const hashes = devnet.relay.chain.blocks.map((b) => b.hash)
 const key = parasHeadsKey(2035)
@@ -68,5 +69,6 @@ process.stdout.write(JSON.stringify({
   rpcClients: CLIENTS,
   rpcCallsPerSec: Math.round(calls / (rpcMs / 1000)),
   rpcErrors: errors,
+  rssMbAfterStart,
   goalStartUnder30s: startMs < 30_000,
 }) + '\n')

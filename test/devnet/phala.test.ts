@@ -61,7 +61,10 @@ test('a transfer from //Alice is finalized with its events; sending the same non
   const nonce = (await api.rpc.system.accountNextIndex(alice.address)).toNumber()
   const before = ((await api.query.system.account(bob.address)).toJSON() as { data: { free: number | string } }).data.free
   const { last, statuses } = await send(api.tx.balances.transferKeepAlive(bob.address, 10n ** 12n), alice, (r) => r.status.isFinalized, { nonce })
-  assert.deepEqual(statuses.filter((s, i) => statuses.indexOf(s) === i), ['Ready', 'InBlock', 'Finalized'])
+  // polkadot.js drops the InBlock result when Finalized arrives before it fetched InBlock's events
+  // (switchMap), which happens with fast blocks on a loaded machine; rpc.test.ts checks every status raw.
+  assert.equal(statuses[0], 'Ready')
+  assert.equal(statuses.at(-1), 'Finalized')
   const names = last.events.map((e) => `${e.event.section}.${e.event.method}`)
   assert.ok(names.includes('balances.Transfer'), names.join(' '))
   assert.ok(names.includes('system.ExtrinsicSuccess'), names.join(' '))
@@ -84,6 +87,17 @@ test('phalaStakePoolv2.addWorker from a non-owner fails with a pallet error read
   assert.equal(meta.section, 'phalaStakePoolv2')
   assert.equal(meta.name, 'WorkerNotRegistered')
   assert.ok(last.events.some((e) => e.event.method === 'ExtrinsicFailed'))
+})
+
+test('the same seed gives the same chains with the Phala runtime', async () => {
+  const again = await startDevnet({ paraPort: 0, relayPort: 0, history: 20, blockMs: 100, justificationPeriod: 16, sessionBlocks: 40 }, quietLogger)
+  try {
+    again.pause() // timestamps follow blockMs, so compare with the same blockMs; history only
+    assert.equal(again.relay.chain.byNumber(20)!.hash, devnet.relay.chain.byNumber(20)!.hash)
+    assert.equal(again.para.chain.byNumber(10)!.hash, devnet.para.chain.byNumber(10)!.hash)
+  } finally {
+    await again.stop()
+  }
 })
 
 test('pha_getStorageChangesAt of genesis is every pair; of a block, its writes', async () => {

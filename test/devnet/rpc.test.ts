@@ -167,3 +167,13 @@ test('same seed, same hashes; another seed, another chain; latency is added', as
     await Promise.all([a.stop(), b.stop(), other.stop()])
   }
 })
+
+test('bytes parameters accept the forms a node accepts', async () => {
+  const c = await connect(devnet.paraUrl)
+  const g = devnet.para.chain.byNumber(0)!.hash
+  const a = (await c.call('state_getPairs', ['', g])).result as unknown[]
+  const b = (await c.call('state_getPairs', ['0x', g])).result as unknown[]
+  assert.ok(a.length > 0)
+  assert.deepEqual(a, b)
+  assert.equal((await c.call('state_getPairs', ['0xzz', g])).error?.code, -32602)
+})

@@ -33,12 +33,24 @@ export function headerJson(b: BlockRecord): object {
   }
 }
 
-const HEX = /^0x([0-9a-fA-F]{2})*$/
+const HEX = /^(0x)?([0-9a-fA-F]{2})*$/
 
+/** Bytes parameter; like the node (impl-serde) the 0x prefix is optional and "" is empty. */
 export function hexParam(params: Params, i: number, what: string): string {
   const v = params[i]
   if (typeof v !== 'string' || !HEX.test(v)) throw RpcError.invalidParams(`${what}: expected 0x-prefixed hex, got ${JSON.stringify(v)}`)
-  return v.toLowerCase()
+  return (v.startsWith('0x') ? v : '0x' + v).toLowerCase()
+}
+
+/** A subscription callback must never break block production. */
+function guarded<A extends unknown[]>(fn: (...a: A) => void): (...a: A) => void {
+  return (...a) => {
+    try {
+      fn(...a)
+    } catch {
+      // A failing notification only concerns that subscriber.
+    }
+  }
 }
 
 function hashParam(params: Params, i: number): string {
@@ -117,7 +129,7 @@ export function addChainMethods(info: ChainInfo, table: MethodTable): void {
     unsubscribe,
     subscribe(_p, sink) {
       sink.emit(headerJson(initial()))
-      const on = (b: BlockRecord): void => sink.emit(headerJson(b))
+      const on = guarded((b: BlockRecord): void => sink.emit(headerJson(b)))
       chain.on(event, on)
       return () => chain.off(event, on)
     },
@@ -229,10 +241,10 @@ export function addChainMethods(info: ChainInfo, table: MethodTable): void {
       const best = chain.best
       if (keys) sink.emit({ block: best.hash, changes: keys.map((k) => [k, chain.state.get(k, best.number) ?? null]) })
       const set = keys ? new Set(keys) : undefined
-      const on = (b: BlockRecord): void => {
+      const on = guarded((b: BlockRecord): void => {
         const changes = set ? b.changes.filter(([k]) => set.has(k)) : b.changes
         if (changes.length) sink.emit({ block: b.hash, changes })
-      }
+      })
       chain.on('block', on)
       return () => chain.off('block', on)
     },

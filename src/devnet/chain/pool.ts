@@ -6,7 +6,7 @@
  */
 import { decodeAddress } from '@polkadot/util-crypto'
 import { u8aToHex } from '@polkadot/util'
-import type { ChainContext, ExtrinsicResult, ParaRuntime, RpcErrorShape, StateView } from '../runtime-api.js'
+import type { ChainContext, ExtrinsicResult, ParaRuntime, RpcErrorShape, StateView, TxValidity } from '../runtime-api.js'
 import { RpcError } from './rpc-error.js'
 import type { SubSink } from './rpc-server.js'
 
@@ -66,10 +66,19 @@ export class TxPool {
     return [...this.#txs.values()].sort((a, b) => a.seq - b.seq)
   }
 
+  #validate(hex: string): TxValidity {
+    const { state, ctx } = this.#deps.best()
+    try {
+      return this.#deps.runtime.validateTransaction(state, ctx, hex)
+    } catch (e) {
+      // A runtime that throws on some input must not take the pool down: answer as the node's verification error.
+      return { ok: false, error: { code: 1002, message: `Verification Error: ${String((e as Error)?.message ?? e)}` } }
+    }
+  }
+
   /** Validate and import; returns the pool entry. Throws the node's RpcError on rejection. */
   submit(hex: string): PoolTx {
-    const { state, ctx } = this.#deps.best()
-    const v = this.#deps.runtime.validateTransaction(state, ctx, hex)
+    const v = this.#validate(hex)
     if (!v.ok) throw rpcError(v.error)
     if (this.#txs.has(v.hash)) throw new RpcError(1013, 'Transaction Already Imported', v.hash)
     const bannedUntil = this.#banned.get(v.hash)
@@ -151,9 +160,8 @@ export class TxPool {
       if (tx) this.#remove(tx, 'invalid')
     }
     // Revalidate what is left against the new best state.
-    const { state, ctx } = this.#deps.best()
     for (const tx of this.pending()) {
-      const v = this.#deps.runtime.validateTransaction(state, ctx, tx.hex)
+      const v = this.#validate(tx.hex)
       if (!v.ok) {
         this.#remove(tx, 'invalid')
         continue
