@@ -1,0 +1,247 @@
+/**
+ * The TCP blob server (upstream-data-provider.md §7), byte-compatible with prb v2's lifecycle:
+ *
+ *   request  payload: id(8) ‖ UTF-8 key (trimmed)
+ *   reply    payload: id(8)                                  not found / empty value / lookup error
+ *                     id(8) ‖ crc(8) ‖ value                 crc = CRC-32C of value as a big-endian
+ *                                                            signed int64 (high 4 bytes zero)
+ *
+ * Frames are varint length-prefixed (framing.ts). Lookups of one connection run concurrently and
+ * replies go out in completion order (clients match by id).
+ *
+ * Limits (upstream had none, weakness 16):
+ *  - a request frame above `maxFrameBytes` (default 16 KiB: ids and keys are tiny) or a malformed
+ *    length prefix or a payload shorter than the 8-byte id is logged and closes that connection only;
+ *  - per connection at most `maxInflight` lookups run and at most `maxPendingBytes` of replies wait
+ *    in the socket's write buffer; beyond either, the server stops reading that socket until the
+ *    client drains its replies, so a slow or greedy client is throttled by TCP itself and no queue
+ *    grows without bound. A single value larger than the limit is still sent, one at a time.
+ *  - an optional shared secret (blob-auth.ts).
+ * Upstream's quirks kept for compatibility: zero-length frames are skipped; a payload of exactly
+ * 8 bytes (empty key) is answered "not found" (upstream stayed silent).
+ */
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { crc32c } from '@node-rs/crc32'
+import type { Logger } from '../common/logger.js'
+import { makeChallenge, verifyResponse } from './blob-auth.js'
+import { encodeVarint, FrameDecoder, FrameError } from './framing.js'
+
+export const DEFAULT_BLOB_SERVER_PORT = 8012
+export const DEFAULT_MAX_REQUEST_FRAME_BYTES = 16 * 1024
+const ID_BYTES = 8
+
+export interface BlobServerOptions {
+  /** Bind address; default 0.0.0.0 (upstream listened on all interfaces). */
+  host?: string
+  /** TCP port (PHALA_DATA_PROVIDER_LOCAL_SERVER, default 8012); 0 picks a free port. */
+  port: number
+  /** Shared secret; absent or empty = off (upstream-compatible). */
+  secret?: string
+  maxFrameBytes?: number
+  maxInflight?: number
+  maxPendingBytes?: number
+  /** Time a connection has to complete the secret handshake. */
+  authTimeoutMs?: number
+  maxConnections?: number
+}
+
+export interface BlobServerDeps {
+  logger: Logger
+  /** The stored value, or undefined when the key is missing. */
+  lookup: (key: string) => Promise<Uint8Array | undefined>
+}
+
+export interface BlobServerStats {
+  connections: number
+  requests: number
+  hits: number
+  misses: number
+  bytesSent: number
+  refused: number
+  badFrames: number
+}
+
+export interface BlobServer {
+  start(): Promise<{ host: string; port: number }>
+  stop(): Promise<void>
+  address(): { host: string; port: number } | undefined
+  stats(): BlobServerStats
+}
+
+export function crcField(value: Uint8Array): Buffer {
+  const b = Buffer.alloc(8)
+  b.writeUInt32BE(crc32c(value) >>> 0, 4)
+  return b
+}
+
+export function createBlobServer(opts: BlobServerOptions, deps: BlobServerDeps): BlobServer {
+  const host = opts.host ?? '0.0.0.0'
+  const secret = opts.secret ? opts.secret : undefined
+  const maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_REQUEST_FRAME_BYTES
+  const maxInflight = opts.maxInflight ?? 64
+  const maxPendingBytes = opts.maxPendingBytes ?? 16 * 1024 * 1024
+  const authTimeoutMs = opts.authTimeoutMs ?? 10_000
+  const log = deps.logger
+  const sockets = new Set<Socket>()
+  const stats: BlobServerStats = { connections: 0, requests: 0, hits: 0, misses: 0, bytesSent: 0, refused: 0, badFrames: 0 }
+  let server: Server | undefined
+  let bound: { host: string; port: number } | undefined
+  let stopping: Promise<void> | undefined
+
+  function serve(socket: Socket): void {
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`
+    const decoder = new FrameDecoder(maxFrameBytes)
+    let inflight = 0
+    let closed = false
+    let serverNonce: Buffer | undefined
+    let authTimer: NodeJS.Timeout | undefined
+    sockets.add(socket)
+    stats.connections++
+    socket.setNoDelay(true)
+
+    const close = (reason: string, level: 'debug' | 'warn' = 'debug') => {
+      if (closed) return
+      closed = true
+      if (authTimer) clearTimeout(authTimer)
+      log[level]({ remote, reason }, 'blob connection closed')
+      socket.destroy()
+    }
+
+    const full = () => inflight >= maxInflight || socket.writableLength >= maxPendingBytes
+
+    const reply = (id: Buffer, value: Uint8Array | undefined) => {
+      if (closed || socket.destroyed) return
+      if (!value || value.length === 0) {
+        stats.misses++
+        socket.write(Buffer.concat([encodeVarint(ID_BYTES), id]))
+        return
+      }
+      stats.hits++
+      const prefix = encodeVarint(ID_BYTES + 8 + value.length)
+      const head = Buffer.concat([prefix, id, crcField(value)])
+      socket.cork()
+      socket.write(head)
+      socket.write(value)
+      socket.uncork()
+      stats.bytesSent += head.length + value.length
+    }
+
+    const handle = (frame: Buffer) => {
+      if (serverNonce) {
+        const ack = verifyResponse(secret!, serverNonce, frame)
+        if (!ack) {
+          stats.refused++
+          close('refused: the first frame is not a valid secret handshake (wrong or missing PHALA_DATA_PROVIDER_BLOB_SECRET on the client)', 'warn')
+          return
+        }
+        serverNonce = undefined
+        if (authTimer) clearTimeout(authTimer)
+        socket.write(Buffer.concat([encodeVarint(ack.length), ack]))
+        return
+      }
+      if (frame.length < ID_BYTES) {
+        stats.badFrames++
+        close(`bad frame: ${frame.length}-byte payload, shorter than the 8-byte request id`, 'warn')
+        return
+      }
+      stats.requests++
+      const id = Buffer.from(frame.subarray(0, ID_BYTES))
+      const key = frame.toString('utf8', ID_BYTES).trim()
+      if (key.length === 0) {
+        reply(id, undefined)
+        return
+      }
+      inflight++
+      deps.lookup(key).then(
+        (value) => reply(id, value),
+        (err) => {
+          log.warn({ err, key, remote }, 'blob lookup failed; answering not found')
+          reply(id, undefined)
+        },
+      ).finally(() => {
+        inflight--
+        pump()
+      })
+    }
+
+    const pump = () => {
+      try {
+        while (!closed && !full()) {
+          const frame = decoder.next()
+          if (!frame) break
+          handle(frame)
+        }
+      } catch (e) {
+        if (e instanceof FrameError) {
+          stats.badFrames++
+          close(`bad frame: ${e.message} (request frames are at most ${maxFrameBytes} bytes)`, 'warn')
+          return
+        }
+        throw e
+      }
+      if (closed) return
+      if (full()) {
+        if (!socket.isPaused()) socket.pause()
+      } else if (socket.isPaused()) {
+        socket.resume()
+      }
+    }
+
+    socket.on('data', (chunk: Buffer) => {
+      decoder.push(chunk)
+      pump()
+    })
+    socket.on('drain', pump)
+    socket.on('error', (err) => log.debug({ err, remote }, 'blob connection error'))
+    socket.on('close', () => {
+      closed = true
+      if (authTimer) clearTimeout(authTimer)
+      sockets.delete(socket)
+      stats.connections--
+    })
+    if (secret) {
+      const { frame, serverNonce: nonce } = makeChallenge()
+      serverNonce = nonce
+      socket.write(Buffer.concat([encodeVarint(frame.length), frame]))
+      authTimer = setTimeout(() => {
+        stats.refused++
+        close(`refused: no secret handshake within ${authTimeoutMs} ms`, 'warn')
+      }, authTimeoutMs)
+    }
+  }
+
+  return {
+    async start() {
+      if (bound) return bound
+      const srv = createServer({ noDelay: true }, serve)
+      if (opts.maxConnections !== undefined) srv.maxConnections = opts.maxConnections
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error) => reject(new Error(`blob server cannot listen on ${host}:${opts.port}: ${err.message}; pick another port (PHALA_DATA_PROVIDER_LOCAL_SERVER) or stop the process using it`, { cause: err }))
+        srv.once('error', onError)
+        srv.listen(opts.port, host, () => {
+          srv.off('error', onError)
+          resolve()
+        })
+      })
+      srv.on('error', (err) => log.error({ err }, 'blob server error'))
+      server = srv
+      const a = srv.address() as AddressInfo
+      bound = { host: a.address, port: a.port }
+      log.info({ ...bound, secret: secret ? 'on' : 'off', maxFrameBytes, maxInflight, maxPendingBytes }, 'blob server listening')
+      return bound
+    },
+    stop() {
+      stopping ??= (async () => {
+        const srv = server
+        if (!srv) return
+        const closedP = new Promise<void>((resolve) => srv.close(() => resolve()))
+        for (const s of sockets) s.destroy()
+        await closedP
+        log.info(stats, 'blob server stopped')
+      })()
+      return stopping
+    },
+    address: () => bound,
+    stats: () => ({ ...stats }),
+  }
+}

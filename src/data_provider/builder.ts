@@ -1,0 +1,120 @@
+/**
+ * The blob builder: the range/window walk and the para walk over one store, fed by the fetcher's
+ * "block stored" notifications. It can also run over a DB that already holds the blocks: it
+ * processes whatever is stored, then waits for notifications.
+ */
+import type { Logger } from '../common/logger.js'
+import { ParaBuilder, type ParaBuilderDeps } from './para-builder.js'
+import { RangeBuilder, type RangeCommit } from './range-builder.js'
+import type { DataProviderStore } from './store.js'
+
+export interface BlobBuilderOptions {
+  paraId: number
+  /** Para batch size; 0 = off (PHALA_ENABLE_PARA_BATCH_SYNC=false). Upstream's size is 15. */
+  paraBatchSize?: number
+  /** Safety net for a lost notification, ms (default 10 000); 0 = notifications only. */
+  recheckMs?: number
+}
+
+export interface BlobBuilderDeps {
+  store: DataProviderStore
+  logger: Logger
+  onRangeCommit?: (c: RangeCommit) => void
+  onParaCommit?: ParaBuilderDeps['onCommit']
+}
+
+/** The heights the builder vouches for (feeds the Walkie `Info`). */
+export interface BlobBuilderProgress {
+  /** last relay block read */
+  parentProcessedHeight: number
+  /** every relay height up to this has a committed dry range (and a rangeCoverByParentBlock entry) */
+  parentRangeHeight: number
+  /** stop of the last finished window: RangeMetas up to here carry their final blob fields */
+  parentCommittedHeight: number
+  /** last para block with dryParaBlock written */
+  paraCommittedHeight: number
+  /** last para block inside a written batch */
+  paraBatchCommittedHeight: number
+}
+
+export interface BlobBuilder {
+  start(): Promise<void>
+  stop(): Promise<void>
+  /** The genesis record was stored (first start). */
+  notifyGenesis(): void
+  /** The fetcher stored `parent:<n>:pb`. Cheap; call it for every block (or once per stored batch). */
+  notifyParentBlock(n: number): void
+  /** The fetcher stored `para:<n>:pb`. */
+  notifyParaBlock(n: number): void
+  progress(): BlobBuilderProgress
+  /** Resolves once both walks are parked waiting for blocks that are not stored (tests, tools). */
+  whenIdle(signal?: AbortSignal): Promise<void>
+}
+
+export function createBlobBuilder(opts: BlobBuilderOptions, deps: BlobBuilderDeps): BlobBuilder {
+  const log = deps.logger
+  const idleWaiters = new Set<() => void>()
+  const checkIdle = (): void => {
+    // Deferred: a walk reports parking before its promise is returned.
+    queueMicrotask(() => {
+      if (!isIdle()) return
+      const ws = [...idleWaiters]
+      idleWaiters.clear()
+      for (const w of ws) w()
+    })
+  }
+  const range = new RangeBuilder(
+    { paraId: opts.paraId, recheckMs: opts.recheckMs },
+    { store: deps.store, logger: log.child({ component: 'range-builder' }), onCommit: deps.onRangeCommit, onPark: checkIdle },
+  )
+  const para = new ParaBuilder(
+    { paraId: opts.paraId, batchSize: opts.paraBatchSize ?? 0, recheckMs: opts.recheckMs },
+    { store: deps.store, logger: log.child({ component: 'para-builder' }), onCommit: deps.onParaCommit, onPark: checkIdle },
+  )
+  const isIdle = () => range.waiting && para.waiting
+  let started = false
+  return {
+    async start() {
+      if (started) return
+      started = true
+      range.start()
+      para.start()
+    },
+    async stop() {
+      const results = await Promise.allSettled([range.stop(), para.stop()])
+      for (const r of results) if (r.status === 'rejected') log.warn({ err: r.reason }, 'builder stop failed')
+    },
+    notifyGenesis() {
+      range.parentWakeup.notify()
+      range.paraWakeup.notify()
+      para.wakeup.notify()
+    },
+    notifyParentBlock() {
+      range.parentWakeup.notify()
+    },
+    notifyParaBlock() {
+      range.paraWakeup.notify()
+      para.wakeup.notify()
+    },
+    progress() {
+      const p = range.progress
+      return { ...p, paraCommittedHeight: para.committedHeight, paraBatchCommittedHeight: para.batchCommittedHeight }
+    },
+    whenIdle(signal?: AbortSignal) {
+      return new Promise<void>((resolve, reject) => {
+        if (signal?.aborted) return reject(signal.reason)
+        const done = () => {
+          signal?.removeEventListener('abort', onAbort)
+          resolve()
+        }
+        const onAbort = () => {
+          idleWaiters.delete(done)
+          reject(signal!.reason)
+        }
+        signal?.addEventListener('abort', onAbort, { once: true })
+        idleWaiters.add(done)
+        checkIdle()
+      })
+    },
+  }
+}

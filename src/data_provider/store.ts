@@ -1,0 +1,285 @@
+/**
+ * The data provider's one LevelDB, with a small typed layer for the records of `keys.ts`.
+ * Keys are UTF-8, values binary; records are protobuf `prb.db.*` through the shared codec, the
+ * `LAST_COMMITTED_*` markers and para index entries are JSON text, as upstream writes them.
+ * Every multi-key change goes through `write(batch)`, one atomic LevelDB batch.
+ */
+import { mkdirSync } from 'node:fs'
+import { Level } from 'level'
+import { getCodec } from '../common/codec.js'
+import { PrbError } from '../common/errors.js'
+import { keys, MARKER } from './keys.js'
+
+export interface ParentBlockRecord {
+  number: number
+  hash: Uint8Array
+  /** SCALE Header */
+  header: Uint8Array
+  setId: number
+  hasJustification: boolean
+  /** SCALE HeaderToSync */
+  syncHeaderData: Uint8Array
+  /** SCALE Option<AuthoritySetChange>; empty bytes read as None */
+  authoritySetChange: Uint8Array
+  /** the para head number included as of this relay block */
+  paraNumber: number
+  /** SCALE StorageProof of Paras.Heads(paraId) */
+  paraProof: Uint8Array
+}
+
+export interface ParaBlockRecord {
+  number: number
+  hash: Uint8Array
+  header: Uint8Array
+  /** SCALE BlockHeaderWithChanges */
+  dispatchBlockData: Uint8Array
+}
+
+export interface GenesisRecord {
+  paraId: number
+  paraNumber: number
+  parentNumber: number
+  bridgeGenesisInfo: Uint8Array
+  genesisState: Uint8Array
+}
+
+export interface WindowRecord {
+  parentStartBlock: number
+  parentStopBlock: number
+  paraStartBlock: number
+  paraStopBlock: number
+  windowId: number
+  setId: number
+  isFinished: boolean
+}
+
+export interface RangeMetaRecord {
+  parentStartBlock: number
+  parentStopBlock: number
+  paraStartBlock: number
+  paraStopBlock: number
+  parentRange: number[]
+  paraRange: number[]
+  drySyncHeaderReqKey: string
+  latestSetId: number
+  blobParentStopBlock: number
+  blobParaStopBlock: number
+  blobSyncHeaderReqKey: string
+}
+
+/** `rangeParaBlock:key:<n>` (JSON; field order as upstream writes it). */
+export interface ParaRangeKeyRecord {
+  bufferKey?: string
+  firstBlockNumber: number
+  lastBlockNumber: number
+}
+
+const T = {
+  parent: 'prb.db.ParentBlock',
+  para: 'prb.db.ParaBlock',
+  genesis: 'prb.db.Genesis',
+  window: 'prb.db.Window',
+  range: 'prb.db.RangeMeta',
+} as const
+
+const EMPTY = new Uint8Array(0)
+const utf8 = new TextEncoder()
+const fromUtf8 = new TextDecoder()
+
+export class StoreError extends PrbError {
+  override name = 'StoreError'
+}
+
+function bytes(v: unknown): Uint8Array {
+  return v instanceof Uint8Array ? v : EMPTY
+}
+
+export function encodeParentBlock(r: ParentBlockRecord): Uint8Array {
+  return getCodec().encode(T.parent, r)
+}
+export function decodeParentBlock(b: Uint8Array): ParentBlockRecord {
+  const o = getCodec().decode<ParentBlockRecord>(T.parent, b)
+  return { ...o, hash: bytes(o.hash), header: bytes(o.header), syncHeaderData: bytes(o.syncHeaderData), authoritySetChange: bytes(o.authoritySetChange), paraProof: bytes(o.paraProof) }
+}
+export function encodeParaBlock(r: ParaBlockRecord): Uint8Array {
+  return getCodec().encode(T.para, r)
+}
+export function decodeParaBlock(b: Uint8Array): ParaBlockRecord {
+  const o = getCodec().decode<ParaBlockRecord>(T.para, b)
+  return { ...o, hash: bytes(o.hash), header: bytes(o.header), dispatchBlockData: bytes(o.dispatchBlockData) }
+}
+export function encodeGenesis(r: GenesisRecord): Uint8Array {
+  return getCodec().encode(T.genesis, r)
+}
+export function decodeGenesis(b: Uint8Array): GenesisRecord {
+  const o = getCodec().decode<GenesisRecord>(T.genesis, b)
+  return { ...o, bridgeGenesisInfo: bytes(o.bridgeGenesisInfo), genesisState: bytes(o.genesisState) }
+}
+export function encodeWindow(r: WindowRecord): Uint8Array {
+  return getCodec().encode(T.window, r)
+}
+export function decodeWindow(b: Uint8Array): WindowRecord {
+  return getCodec().decode<WindowRecord>(T.window, b)
+}
+export function encodeRangeMeta(r: RangeMetaRecord): Uint8Array {
+  return getCodec().encode(T.range, r)
+}
+export function decodeRangeMeta(b: Uint8Array): RangeMetaRecord {
+  return getCodec().decode<RangeMetaRecord>(T.range, b)
+}
+export function encodeParaRangeKey(r: ParaRangeKeyRecord): Uint8Array {
+  // Upstream's JSON: bufferKey first when present, then first/last.
+  const o = r.bufferKey !== undefined
+    ? { bufferKey: r.bufferKey, firstBlockNumber: r.firstBlockNumber, lastBlockNumber: r.lastBlockNumber }
+    : { firstBlockNumber: r.firstBlockNumber, lastBlockNumber: r.lastBlockNumber }
+  return utf8.encode(JSON.stringify(o))
+}
+
+/** A set of puts committed as ONE atomic LevelDB batch (`DataProviderStore.write`). */
+export class WriteBatch {
+  readonly ops = new Map<string, Uint8Array>()
+  #bytes = 0
+
+  put(key: string, value: Uint8Array | string): this {
+    const v = typeof value === 'string' ? utf8.encode(value) : value
+    const old = this.ops.get(key)
+    if (old) this.#bytes -= old.length
+    this.ops.set(key, v)
+    this.#bytes += v.length + key.length
+    return this
+  }
+
+  putJson(key: string, value: unknown): this {
+    return this.put(key, JSON.stringify(value))
+  }
+
+  get size(): number {
+    return this.ops.size
+  }
+
+  /** Approximate bytes of the batch, to cap batch size when catching up. */
+  get bytes(): number {
+    return this.#bytes
+  }
+}
+
+export interface StoreOptions {
+  /** LevelDB directory; created when missing. */
+  path: string
+}
+
+export class DataProviderStore {
+  readonly path: string
+  readonly db: Level<string, Buffer>
+  #closed = false
+
+  constructor(opts: StoreOptions) {
+    this.path = opts.path
+    mkdirSync(opts.path, { recursive: true })
+    this.db = new Level<string, Buffer>(opts.path, { keyEncoding: 'utf8', valueEncoding: 'buffer' })
+  }
+
+  async open(): Promise<void> {
+    try {
+      await this.db.open()
+    } catch (e) {
+      throw new StoreError('ERR_STORE_OPEN', `cannot open the data provider DB at ${this.path}: ${(e as Error).message}; check the path (PHALA_LOCAL_DB_PATH) and that no other process holds it`, { cause: e })
+    }
+  }
+
+  get isOpen(): boolean {
+    return this.db.status === 'open'
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.db.close()
+  }
+
+  /** The raw value (what the blob server sends), or undefined when the key is missing. */
+  async get(key: string): Promise<Buffer | undefined> {
+    return this.db.get(key)
+  }
+
+  async has(key: string): Promise<boolean> {
+    return (await this.db.get(key)) !== undefined
+  }
+
+  async write(batch: WriteBatch): Promise<void> {
+    if (batch.size === 0) return
+    const ops = []
+    for (const [key, value] of batch.ops) ops.push({ type: 'put' as const, key, value: Buffer.from(value.buffer, value.byteOffset, value.length) })
+    await this.db.batch(ops)
+  }
+
+  async getJson<T = unknown>(key: string): Promise<T | undefined> {
+    const v = await this.db.get(key)
+    return v === undefined ? undefined : (JSON.parse(fromUtf8.decode(v)) as T)
+  }
+
+  async getText(key: string): Promise<string | undefined> {
+    const v = await this.db.get(key)
+    return v === undefined ? undefined : fromUtf8.decode(v)
+  }
+
+  async getParentBlock(n: number): Promise<ParentBlockRecord | undefined> {
+    const v = await this.db.get(keys.parentBlock(n))
+    return v === undefined ? undefined : decodeParentBlock(v)
+  }
+
+  async getParaBlock(n: number): Promise<ParaBlockRecord | undefined> {
+    const v = await this.db.get(keys.paraBlock(n))
+    return v === undefined ? undefined : decodeParaBlock(v)
+  }
+
+  async getGenesis(paraId: number): Promise<GenesisRecord | undefined> {
+    const v = await this.db.get(keys.genesis(paraId))
+    return v === undefined ? undefined : decodeGenesis(v)
+  }
+
+  async getWindow(id: number): Promise<WindowRecord | undefined> {
+    const v = await this.db.get(keys.window(id))
+    return v === undefined ? undefined : decodeWindow(v)
+  }
+
+  async getRangeMeta(parentStart: number): Promise<RangeMetaRecord | undefined> {
+    const v = await this.db.get(keys.rangeByParentBlock(parentStart))
+    return v === undefined ? undefined : decodeRangeMeta(v)
+  }
+
+  /** The RangeMeta of the dry range covering relay height n (any height, not only starts). */
+  async getRangeMetaCovering(n: number): Promise<RangeMetaRecord | undefined> {
+    const metaKey = await this.getText(keys.rangeCoverByParentBlock(n))
+    if (metaKey === undefined) return undefined
+    const v = await this.db.get(metaKey)
+    return v === undefined ? undefined : decodeRangeMeta(v)
+  }
+
+  async getParaRangeKey(n: number): Promise<ParaRangeKeyRecord | undefined> {
+    return this.getJson<ParaRangeKeyRecord>(keys.rangeParaBlockKey(n))
+  }
+
+  /** Store a fetched relay block: record and `:written` marker in one batch. */
+  async putParentBlock(r: ParentBlockRecord): Promise<void> {
+    await this.write(new WriteBatch().put(keys.parentBlock(r.number), encodeParentBlock(r)).put(keys.parentWritten(r.number), MARKER))
+  }
+
+  /** Store a fetched para block: record and `:written` marker in one batch. */
+  async putParaBlock(r: ParaBlockRecord): Promise<void> {
+    await this.write(new WriteBatch().put(keys.paraBlock(r.number), encodeParaBlock(r)).put(keys.paraWritten(r.number), MARKER))
+  }
+
+  async putGenesis(r: GenesisRecord): Promise<void> {
+    await this.write(new WriteBatch().put(keys.genesis(r.paraId), encodeGenesis(r)).put(keys.genesisWritten(r.paraId), MARKER))
+  }
+
+  /** Every key and value, in key order (tests, tools). */
+  async *entries(opts: { gte?: string; lt?: string } = {}): AsyncGenerator<[string, Buffer]> {
+    for await (const [k, v] of this.db.iterator(opts)) yield [k, v]
+  }
+}
+
+export function createStore(opts: StoreOptions): DataProviderStore {
+  return new DataProviderStore(opts)
+}
