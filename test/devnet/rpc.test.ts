@@ -118,6 +118,18 @@ test('pool: ready, inBlock, finalized; future until the gap fills; stale, duplic
   assert.equal((await c.call('payment_queryInfo', [testTx({ s: 'bob', n: 0 })])).result !== undefined, true)
 })
 
+test('pha_getMqNextSequence counts consecutive ready MQ messages after the on-chain sequence', async () => {
+  const c = await connect(devnet.paraUrl)
+  const sender = '0x02' + '42'.repeat(32)
+  assert.equal((await c.call('pha_getMqNextSequence', [sender])).result, 0)
+  await c.call('author_submitExtrinsic', [testTx({ s: 'mq', n: 0, mq: { sender, seq: 0 } })])
+  await c.call('author_submitExtrinsic', [testTx({ s: 'mq', n: 1, mq: { sender, seq: 1 } })])
+  await c.call('author_submitExtrinsic', [testTx({ s: 'mq', n: 3, mq: { sender, seq: 3 } })])
+  assert.equal((await c.call('pha_getMqNextSequence', [sender])).result, 2)
+  assert.equal((await c.call('pha_getMqNextSequence', [sender.slice(2)])).result, 2)
+  assert.equal((await c.call('pha_getMqNextSequence', ['xyz'])).error?.code, 10000)
+})
+
 test('a tx that becomes invalid is reported invalid; unwatch stops updates', async () => {
   const c = await connect(devnet.paraUrl)
   const w = await c.call('author_submitAndWatchExtrinsic', [testTx({ s: 'carol', n: 1 })])

@@ -5,22 +5,23 @@
  */
 import substrateMetadata, { version as substrateVersion } from '@polkadot/types-support/metadata/static-substrate'
 import { blake2AsHex, xxhashAsHex } from '@polkadot/util-crypto'
-import { compactToU8a, hexToU8a, stringToHex, stringToU8a, u8aConcat, u8aToHex, u8aToString } from '@polkadot/util'
+import { compactFromU8a, compactToU8a, hexToU8a, stringToHex, stringToU8a, u8aConcat, u8aToHex, u8aToString } from '@polkadot/util'
+import { mqTag } from '../../src/devnet/chain/para.js'
 import type { BuiltBlock, ParaRuntime, StateView, TxValidity } from '../../src/devnet/runtime-api.js'
 
 export const SYSTEM_NUMBER = xxhashAsHex('System', 128) + xxhashAsHex('Number', 128).slice(2)
 export const TEST_NONCE_PREFIX = xxhashAsHex('Test', 128) + xxhashAsHex('Nonce', 128).slice(2)
 
-export function testTx(o: { s: string; n: number; p?: number; bad?: boolean }): string {
+export function testTx(o: { s: string; n: number; p?: number; bad?: boolean; mq?: { sender: string; seq: number } }): string {
   const b = stringToU8a(JSON.stringify(o))
   return u8aToHex(u8aConcat(compactToU8a(b.length), b))
 }
 
-function parse(hex: string): { s: string; n: number; p?: number; bad?: boolean } | undefined {
+function parse(hex: string): { s: string; n: number; p?: number; bad?: boolean; mq?: { sender: string; seq: number } } | undefined {
   try {
     const b = hexToU8a(hex)
-    const len = b[0]! >> 2
-    return JSON.parse(u8aToString(b.subarray(b.length - len))) as { s: string; n: number; p?: number }
+    const [offset, len] = compactFromU8a(b)
+    return JSON.parse(u8aToString(b.subarray(offset, offset + len.toNumber()))) as { s: string; n: number; p?: number }
   } catch {
     return undefined
   }
@@ -38,7 +39,7 @@ export function createTestRuntime(): ParaRuntime {
     const onChain = readU32(state.get(nonceKey(tx.s)))
     if (tx.n < onChain) return { ok: false, error: { code: 1010, message: 'Invalid Transaction', data: 'Transaction is outdated' } }
     return {
-      ok: true, hash: blake2AsHex(hexToU8a(hex)), provides: [stringToHex(`${tx.s}:${tx.n}`)],
+      ok: true, hash: blake2AsHex(hexToU8a(hex)), provides: [stringToHex(`${tx.s}:${tx.n}`), ...(tx.mq ? [mqTag(tx.mq.sender, tx.mq.seq)] : [])],
       requires: tx.n > onChain ? [stringToHex(`${tx.s}:${tx.n - 1}`)] : [], priority: tx.p ?? 1, signer: stringToHex(tx.s), nonce: tx.n,
     }
   }
