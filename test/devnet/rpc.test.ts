@@ -188,4 +188,5 @@ test('bytes parameters accept the forms a node accepts', async () => {
   assert.ok(a.length > 0)
   assert.deepEqual(a, b)
   assert.equal((await c.call('state_getPairs', ['0xzz', g])).error?.code, -32602)
+  assert.equal((await c.call('system_accountNextIndex', [42])).error?.code, -32602)
 })

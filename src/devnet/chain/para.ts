@@ -100,7 +100,12 @@ export class ParaChain {
     c.set('author_pendingExtrinsics', () => this.pool.pending().map((t) => t.hex))
     const nextIndex = (p: unknown[]): number => {
       if (typeof p[0] !== 'string') throw RpcError.invalidParams('account address expected')
-      const onChain = this.runtime.accountNonce(this.stateAt(this.chain.best.number), p[0])
+      let onChain: number
+      try {
+        onChain = this.runtime.accountNonce(this.stateAt(this.chain.best.number), p[0])
+      } catch (e) {
+        throw RpcError.invalidParams(`invalid account ${JSON.stringify(p[0])}: ${String((e as Error)?.message ?? e)}`)
+      }
       return this.pool.nextIndex(p[0], onChain)
     }
     c.set('system_accountNextIndex', nextIndex)
@@ -108,7 +113,13 @@ export class ParaChain {
     c.set('payment_queryInfo', (p) => {
       const xt = hexParam(p, 0, 'extrinsic')
       const b = this.chain.at(p[1])
-      const qi = this.runtime.queryInfo(this.stateAt(b.number), xt)
+      let qi: ReturnType<ParaRuntime['queryInfo']>
+      try {
+        qi = this.runtime.queryInfo(this.stateAt(b.number), xt)
+      } catch (e) {
+        // pallet-transaction-payment RPC: Error::DecodeError.
+        throw new RpcError(1, 'Unable to query dispatch info.', String((e as Error)?.message ?? e))
+      }
       return { weight: qi.weight, class: qi.class.toLowerCase(), partialFee: qi.partialFee }
     })
     table.subs.set('author_submitAndWatchExtrinsic', {
