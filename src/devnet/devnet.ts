@@ -214,8 +214,12 @@ export async function startDevnet(options: Partial<DevnetOptions>, logger: Logge
     await Promise.all(servers.map((s) => s.stop()))
     throw e
   }
+  // A tick is skipped while the previous timed block is still being made, so a slow block never queues up more.
+  let ticking = false
   timer = setInterval(() => {
-    if (!paused && !stopped) void run(step)
+    if (paused || stopped || ticking) return
+    ticking = true
+    void run(step).catch(() => undefined).finally(() => (ticking = false))
   }, o.blockMs)
   timer.unref?.()
 
