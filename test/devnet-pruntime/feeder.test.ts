@@ -1,0 +1,111 @@
+/**
+ * Against the devnet chain: the feeder brings a worker from InitRuntime to the head across GRANDPA
+ * set changes; the worker's attestation registers it on the devnet para chain; it then sees its
+ * registration, sends a BenchReport the chain accepts (initial score), and purges it.
+ */
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { ApiPromise, WsProvider, Keyring } from '@polkadot/api'
+import { u8aToHex, u8aToString } from '@polkadot/util'
+import { startDevnet, type Devnet } from '../../src/devnet/devnet.js'
+import { startPruntimes, type RunningPruntimes } from '../../src/devnet/pruntime/index.js'
+import { Feeder, feedWorker } from '../../src/devnet/pruntime/feeder.js'
+import { PruntimeClient } from '../../src/devnet/pruntime/client.js'
+import { decodeEgressMessages } from '../../src/common/bridge-types.js'
+import { quietLogger } from './client.js'
+
+const logger = quietLogger()
+let dn: Devnet
+let pr: RunningPruntimes
+let feeder: Feeder & { disconnect(): Promise<void> }
+let api: ApiPromise
+
+before(async () => {
+  dn = await startDevnet({ host: '127.0.0.1', paraPort: 0, relayPort: 0, blockMs: 6000, history: 50, justificationPeriod: 4, sessionBlocks: 20, pools: 1 }, logger)
+  pr = await startPruntimes({ count: 1, host: '127.0.0.1', basePort: 0 }, logger)
+  feeder = await Feeder.connect(dn.relayUrl, dn.paraUrl)
+  api = await ApiPromise.create({ provider: new WsProvider(dn.paraUrl), noInitWarn: true, throwOnConnect: true })
+})
+
+after(async () => {
+  await api?.disconnect()
+  await feeder?.disconnect()
+  await pr?.stop()
+  await dn?.stop()
+})
+
+/** Submit a signed extrinsic and make blocks until it is in one; returns its events' names. */
+async function submit(tx: ReturnType<ApiPromise['tx']['system']['remark']>): Promise<string[]> {
+  const alice = new Keyring({ type: 'sr25519', ss58Format: 30 }).addFromUri('//Alice')
+  let resolve!: (v: string[]) => void
+  let reject!: (e: Error) => void
+  const promise = new Promise<string[]>((a, b) => {
+    resolve = a
+    reject = b
+  })
+  const unsub = await tx.signAndSend(alice, (r) => {
+    if (r.status.isInBlock || r.status.isFinalized) {
+      unsub()
+      resolve(r.events.map((e) => `${e.event.section}.${e.event.method}`))
+    }
+    if (r.isError) reject(new Error(`tx failed: ${r.status.type}`))
+  })
+  // Para blocks come on even relay blocks; make enough for inclusion.
+  for (let i = 0; i < 30; i++) {
+    const done = await Promise.race([promise.then(() => true), new Promise<boolean>((r) => setImmediate(() => r(false)))])
+    if (done) break
+    await dn.makeBlocks(2)
+  }
+  return promise
+}
+
+test('the feeder syncs a worker from InitRuntime to the head, across set changes; the worker registers and reports its benchmark', async () => {
+  const w = pr.workers[0]!
+  const h = await feedWorker(feeder, w.endpoint, { logger })
+  const st = dn.status()
+  // Relay: up to the last justified final block (justificationPeriod 4).
+  assert.ok(h.headernum > st.relay.finalized - 4, `relay synced to ${h.headernum - 1} of ${st.relay.finalized}`)
+  assert.equal(h.blocknum, h.paraHeadernum, 'every synced para header is dispatched')
+  assert.ok(w.phactory().heights()!.setId >= 2n, 'the worker followed the set changes')
+  const paraHash = await api.rpc.chain.getBlockHash(h.blocknum - 1)
+  const paraHeader = await api.rpc.chain.getHeader(paraHash)
+  assert.equal('0x' + (await new PruntimeClient(w.endpoint).getInfo()).stateRoot, paraHeader.stateRoot.toHex())
+
+  // Registration with the worker's own attestation (what the lifecycle does).
+  const client = new PruntimeClient(w.endpoint)
+  const alice = new Keyring({ type: 'sr25519', ss58Format: 30 }).addFromUri('//Alice')
+  type Ri = { encodedRuntimeInfo: Uint8Array; attestation: { payload: { report: string; signature: Uint8Array; signingCert: Uint8Array } } }
+  const ri = await client.prpc<Ri>('GetRuntimeInfo', 'pruntime_rpc.GetRuntimeInfoRequest', 'pruntime_rpc.InitRuntimeResponse', { forceRefreshRa: true, encodedOperator: alice.publicKey })
+  const events = await submit(
+    api.tx.phalaRegistry!.registerWorker!(u8aToHex(ri.encodedRuntimeInfo), {
+      SgxIas: { raReport: u8aToHex(new TextEncoder().encode(ri.attestation.payload.report)), signature: u8aToHex(ri.attestation.payload.signature), rawSigningCert: u8aToHex(ri.attestation.payload.signingCert) },
+    }),
+  )
+  assert.ok(events.includes('phalaRegistry.WorkerAdded'), events.join(','))
+
+  // Feed past the registration: the worker sees it and queues a signed BenchReport.
+  await dn.makeBlocks(6)
+  await feedWorker(feeder, w.endpoint, { logger })
+  let info = await client.getInfo()
+  assert.equal(info.registered, true)
+  assert.equal(Number(info.pendingMessages), 1)
+  const eg = await client.prpc<{ encodedMessages: Uint8Array }>('GetEgressMessages', 'google.protobuf.Empty', 'pruntime_rpc.GetEgressMessagesResponse')
+  const [group] = decodeEgressMessages(eg.encodedMessages)
+  assert.equal(u8aToString(group!.messages[0]!.destination), '^phala/registry/event')
+  const { bridgeRegistry } = await import('../../src/common/bridge-types.js')
+  const signed = bridgeRegistry().createType('SignedMessage', {
+    message: { sender: { Worker: u8aToHex(group!.origin.subarray(1)) }, destination: u8aToHex(group!.messages[0]!.destination), payload: u8aToHex(group!.messages[0]!.payload) },
+    sequence: group!.messages[0]!.sequence,
+    signature: u8aToHex(group!.messages[0]!.signature),
+  })
+  const mqEvents = await submit(api.tx.phalaMq!.syncOffchainMessage!(signed.toHex()))
+  assert.ok(mqEvents.includes('phalaRegistry.InitialScoreSet'), mqEvents.join(','))
+  const onChain = (await api.query.phalaRegistry!.workers!(u8aToHex(group!.origin.subarray(1)))).toJSON() as { initialScore: number }
+  assert.ok(onChain.initialScore > 50, `initial score ${onChain.initialScore}`)
+
+  // Once the worker has dispatched the block that took the message, it purges it.
+  await dn.makeBlocks(6)
+  await feedWorker(feeder, w.endpoint, { logger })
+  info = await client.getInfo()
+  assert.equal(Number(info.pendingMessages), 0)
+})
