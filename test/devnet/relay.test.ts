@@ -143,3 +143,24 @@ test('state RPCs: keys paged, pairs, storage hash and size, query at', async () 
   assert.equal(pairs.length, 2)
   assert.ok(hexToU8a(pairs[0]![0].toHex()).length > 0)
 })
+
+test('after the devnet drops every WebSocket, @polkadot/api reconnects and its subscriptions resume', async () => {
+  const api = await ApiPromise.create({ provider: new WsProvider(devnet.relayUrl, 200), noInitWarn: true, throwOnConnect: true })
+  try {
+    const heads: number[] = []
+    const unsub = await api.rpc.chain.subscribeNewHeads((h) => void heads.push(h.number.toNumber()))
+    const disconnected = new Promise<void>((r) => api.once('disconnected', () => r()))
+    assert.ok(devnet.dropConnections() >= 1)
+    await disconnected
+    await new Promise<void>((r) => api.once('connected', () => r()))
+    const best = devnet.status().relay.best
+    await devnet.makeBlocks(1)
+    const deadline = Date.now() + 10_000
+    while (!heads.includes(best + 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+    assert.ok(heads.includes(best + 1), `heads after reconnect: ${heads}`)
+    assert.equal(num(await api.query.system.number()), best + 1)
+    unsub()
+  } finally {
+    await api.disconnect()
+  }
+})
