@@ -1,0 +1,205 @@
+/**
+ * A reconnecting connection to one Substrate node over WebSocket (@polkadot/api's WsProvider).
+ *
+ * - Reconnects on its own with exponential backoff (retry.ts `backoffDelay`), forever, until stop();
+ *   the process never exits because a socket dropped (upstream exited with 255, weakness 10).
+ * - Every call has a deadline; while disconnected a call waits for the connection up to that same
+ *   deadline, then fails with ERR_CHAIN_NOT_READY. Calls in flight when the socket drops reject at
+ *   once (the provider does it) and the caller's retry decides what to do.
+ * - `ready` / `whenReady()` say whether the node is reachable now ("not ready" while disconnected).
+ * - `api()` builds an ApiPromise on the same provider, on first use (lifecycle, trader); it
+ *   re-initialises by itself after a reconnect. The data provider only uses raw `rpc()` calls.
+ */
+import { EventEmitter } from 'node:events'
+import { ApiPromise, WsProvider } from '@polkadot/api'
+import { PrbError, TimeoutError } from './errors.js'
+import type { Logger } from './logger.js'
+import { AbortedError, backoffDelay, type BackoffOptions } from './retry.js'
+
+export class ChainError extends PrbError {
+  override name = 'ChainError'
+}
+
+export interface ChainConnectionOptions {
+  /** ws:// or wss:// endpoint. */
+  url: string
+  /** For logs and errors: "relay", "para". */
+  name: string
+  /** Deadline of one call, waiting for the connection included (default 60 s). */
+  callTimeoutMs?: number
+  /** Reconnect backoff (default 500 ms doubling to 30 s). */
+  reconnect?: BackoffOptions
+}
+
+export interface ChainConnectionDeps {
+  logger: Logger
+}
+
+export interface CallOpts {
+  timeoutMs?: number
+  signal?: AbortSignal
+}
+
+export interface ChainConnection {
+  readonly name: string
+  readonly url: string
+  /** Connected right now. */
+  readonly ready: boolean
+  /** Begin connecting (returns at once; use whenReady to wait). */
+  start(): void
+  /** Resolves when connected (now or later); rejects on timeout / abort / stop. */
+  whenReady(opts?: CallOpts): Promise<void>
+  /** One JSON-RPC call with a deadline. */
+  rpc<T = unknown>(method: string, params?: unknown[], opts?: CallOpts): Promise<T>
+  /** An ApiPromise over this connection (created once, on first use). */
+  api(opts?: CallOpts): Promise<ApiPromise>
+  /** 'connected' / 'disconnected' events. */
+  readonly events: EventEmitter
+  /** Times the connection was (re)established. */
+  readonly connects: number
+  /** Idempotent. */
+  stop(): Promise<void>
+}
+
+export function createChainConnection(opts: ChainConnectionOptions, deps: ChainConnectionDeps): ChainConnection {
+  const log = deps.logger
+  const callTimeoutMs = opts.callTimeoutMs ?? 60_000
+  const backoff: BackoffOptions = { minMs: 500, maxMs: 30_000, ...opts.reconnect }
+  const events = new EventEmitter()
+  events.setMaxListeners(0)
+  // autoConnectMs 0: the provider never reconnects by itself; we do, with backoff.
+  const provider = new WsProvider(opts.url, false, {}, callTimeoutMs)
+  let started = false
+  let stopped = false
+  let failures = 0
+  let connects = 0
+  let timer: NodeJS.Timeout | undefined
+  let apiPromise: Promise<ApiPromise> | undefined
+  let stopping: Promise<void> | undefined
+
+  const tryConnect = (): void => {
+    timer = undefined
+    if (stopped) return
+    provider.connect().catch((err: unknown) => {
+      log.warn({ err, chain: opts.name }, 'cannot open the WebSocket')
+      scheduleReconnect()
+    })
+  }
+  const scheduleReconnect = (): void => {
+    if (stopped || timer) return
+    failures++
+    const delayMs = backoffDelay(failures, backoff)
+    log.warn({ chain: opts.name, url: opts.url, attempt: failures, delayMs }, `${opts.name} chain not reachable; reconnecting in ${delayMs} ms`)
+    timer = setTimeout(tryConnect, delayMs)
+  }
+
+  provider.on('connected', () => {
+    connects++
+    if (failures > 0) log.info({ chain: opts.name, url: opts.url, after: failures }, `${opts.name} chain reconnected`)
+    else log.info({ chain: opts.name, url: opts.url }, `${opts.name} chain connected`)
+    failures = 0
+    events.emit('connected')
+  })
+  provider.on('disconnected', () => {
+    if (stopped) return
+    events.emit('disconnected')
+    scheduleReconnect()
+  })
+  // Errors are followed by 'disconnected'; keep them out of the default 'error' throw path.
+  provider.on('error', () => undefined)
+
+  const whenReady = (o: CallOpts = {}): Promise<void> => {
+    if (provider.isConnected) return Promise.resolve()
+    if (stopped) return Promise.reject(new ChainError('ERR_CHAIN_STOPPED', `${opts.name} chain connection is stopped`))
+    const timeoutMs = o.timeoutMs ?? callTimeoutMs
+    return new Promise<void>((resolve, reject) => {
+      const done = (err?: Error): void => {
+        clearTimeout(t)
+        events.off('connected', onUp)
+        events.off('stopped', onStop)
+        o.signal?.removeEventListener('abort', onAbort)
+        if (err) reject(err)
+        else resolve()
+      }
+      const onUp = (): void => done()
+      const onStop = (): void => done(new ChainError('ERR_CHAIN_STOPPED', `${opts.name} chain connection is stopped`))
+      const onAbort = (): void => done(new AbortedError())
+      const t = setTimeout(() => done(new ChainError('ERR_CHAIN_NOT_READY', `${opts.name} chain at ${opts.url} not reachable for ${timeoutMs} ms; check the node and the endpoint (it keeps reconnecting)`)), timeoutMs)
+      events.on('connected', onUp)
+      events.once('stopped', onStop)
+      if (o.signal?.aborted) return onAbort()
+      o.signal?.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  const rpc = async <T>(method: string, params: unknown[] = [], o: CallOpts = {}): Promise<T> => {
+    const timeoutMs = o.timeoutMs ?? callTimeoutMs
+    const deadline = Date.now() + timeoutMs
+    if (!provider.isConnected) await whenReady({ timeoutMs, signal: o.signal })
+    const left = Math.max(1, deadline - Date.now())
+    let t: NodeJS.Timeout | undefined
+    let onAbort: (() => void) | undefined
+    try {
+      return await Promise.race([
+        provider.send<T>(method, params),
+        new Promise<never>((_, reject) => {
+          t = setTimeout(() => reject(new TimeoutError(`${opts.name} ${method} got no answer within ${timeoutMs} ms`)), left)
+          if (o.signal) {
+            onAbort = () => reject(new AbortedError())
+            o.signal.addEventListener('abort', onAbort, { once: true })
+          }
+        }),
+      ])
+    } finally {
+      clearTimeout(t)
+      if (onAbort) o.signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  return {
+    name: opts.name,
+    url: opts.url,
+    events,
+    get ready() {
+      return provider.isConnected
+    },
+    get connects() {
+      return connects
+    },
+    start() {
+      if (started || stopped) return
+      started = true
+      tryConnect()
+    },
+    whenReady,
+    rpc,
+    api(o: CallOpts = {}) {
+      apiPromise ??= (async () => {
+        await whenReady(o)
+        const api = new ApiPromise({ provider, noInitWarn: true, throwOnConnect: false })
+        await api.isReadyOrError
+        return api
+      })()
+      apiPromise.catch(() => {
+        apiPromise = undefined
+      })
+      return apiPromise
+    },
+    stop() {
+      stopping ??= (async () => {
+        stopped = true
+        if (timer) clearTimeout(timer)
+        timer = undefined
+        events.emit('stopped')
+        const api = apiPromise ? await apiPromise.catch(() => undefined) : undefined
+        try {
+          if (api) await api.disconnect()
+          else await provider.disconnect()
+        } catch (err) {
+          log.debug({ err, chain: opts.name }, 'disconnect failed')
+        }
+      })()
+      return stopping
+    },
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The fetcher: both chains' finalized-head trackers and ordered fetch pipelines over one store.
+ * The relay walk starts at the genesis relay block (upstream §2.5), the para walk at block 1 (the
+ * builder never reads para block 0, whose storage changes are the whole genesis state). Each walk
+ * resumes from its own cursor, written atomically with its records:
+ *   prb:fetch:parent  JSON RelayCursor { next, justifiedPeriod }
+ *   prb:fetch:para    JSON ParaCursor  { next, prevHash }
+ */
+import { setMaxListeners } from 'node:events'
+import type { Logger } from '../../common/logger.js'
+import { AbortedError } from '../../common/retry.js'
+import type { DataProviderStore, GenesisRecord } from '../store.js'
+import { HashLoader, type RpcClient } from './hashes.js'
+import { checkParaContinuity, fetchParaBlock, putParaBlock, type FetchedParaBlock, type ParaCursor } from './para.js'
+import { FetchPipeline, type PipelineStats } from './pipeline.js'
+import { fetchRelayBlock, probeRelayJustification, putRelayBlock, type FetchedRelayBlock, type RelayCursor } from './relay.js'
+import { parasHeadsKey } from './scale-util.js'
+import { TargetTracker } from './target.js'
+
+export { readParaId, readChainIdentity, computeGenesis, loadOrCreateGenesis } from './genesis.js'
+export { HashLoader, type RpcClient } from './hashes.js'
+export type { PipelineStats } from './pipeline.js'
+
+export const FETCH_CURSOR_KEYS = { parent: 'prb:fetch:parent', para: 'prb:fetch:para' } as const
+
+export const DEFAULT_PARENT_PARALLEL = 64
+export const DEFAULT_PARA_PARALLEL = 32
+export const DEFAULT_JUSTIFICATION_PERIOD = 512
+
+export interface FetcherOptions {
+  genesis: GenesisRecord
+  /** Relay blocks in flight (PHALA_PARENT_PARALLEL_BLOCKS); 1 = upstream's one at a time. */
+  parentParallel: number
+  /** Para blocks in flight (PHALA_PARA_PARALLEL_BLOCKS). */
+  paraParallel: number
+  /** The relay node's GRANDPA justification period; 0 = chain_getBlock for every relay block. */
+  justificationPeriod?: number
+  /** Finalized-head poll interval, ms (upstream 3000). */
+  targetPollMs?: number
+  maxBlocksPerCommit?: number
+}
+
+export interface FetcherDeps {
+  relay: RpcClient
+  para: RpcClient
+  store: DataProviderStore
+  logger: Logger
+  onParentCommit?: (last: number) => void
+  onParaCommit?: (last: number) => void
+}
+
+export interface FetcherProgress {
+  parentTarget: number
+  parentFetchedHeight: number
+  paraTarget: number
+  paraFetchedHeight: number
+  relay: PipelineStats
+  para: PipelineStats
+}
+
+export interface Fetcher {
+  start(): void
+  stop(): Promise<void>
+  progress(): FetcherProgress
+}
+
+export function createFetcher(opts: FetcherOptions, deps: FetcherDeps): Fetcher {
+  const log = deps.logger
+  const g = opts.genesis
+  const pollMs = opts.targetPollMs ?? 3000
+  const period = opts.justificationPeriod ?? DEFAULT_JUSTIFICATION_PERIOD
+  if (!Number.isInteger(opts.parentParallel) || opts.parentParallel < 1) throw new RangeError(`parentParallel must be a positive integer, got ${opts.parentParallel}`)
+  if (!Number.isInteger(opts.paraParallel) || opts.paraParallel < 1) throw new RangeError(`paraParallel must be a positive integer, got ${opts.paraParallel}`)
+
+  const relayCtx = { chain: deps.relay, hashes: new HashLoader(deps.relay), headsKey: parasHeadsKey(g.paraId), justificationPeriod: period }
+  const paraCtx = { chain: deps.para, hashes: new HashLoader(deps.para) }
+  const relayTarget = new TargetTracker(deps.relay, pollMs, log)
+  const paraTarget = new TargetTracker(deps.para, pollMs, log)
+
+  const relayPipe = new FetchPipeline<FetchedRelayBlock, RelayCursor>({
+    name: 'relay',
+    parallel: opts.parentParallel,
+    firstBlock: g.parentNumber,
+    cursorKey: FETCH_CURSOR_KEYS.parent,
+    maxBlocksPerCommit: opts.maxBlocksPerCommit,
+    fetch: (n, signal) => fetchRelayBlock(relayCtx, n, signal),
+    finalize: (b, cursor, signal) => probeRelayJustification(relayCtx, b, cursor, signal),
+    encode: (b, batch) => {
+      putRelayBlock(batch, b)
+      return b.number
+    },
+    initialState: async (saved) => saved ?? { next: g.parentNumber, justifiedPeriod: -1 },
+    onCommit: (last) => deps.onParentCommit?.(last),
+  }, deps.store, relayTarget, log)
+
+  const paraPipe = new FetchPipeline<FetchedParaBlock, ParaCursor>({
+    name: 'para',
+    parallel: opts.paraParallel,
+    firstBlock: g.paraNumber + 1,
+    cursorKey: FETCH_CURSOR_KEYS.para,
+    maxBlocksPerCommit: opts.maxBlocksPerCommit,
+    fetch: (n, signal) => fetchParaBlock(paraCtx, n, signal),
+    finalize: async (b, cursor) => checkParaContinuity(b, cursor),
+    encode: (b, batch, cursor) => {
+      putParaBlock(batch, b)
+      cursor.prevHash = b.hash.toLowerCase()
+      return b.number
+    },
+    initialState: async (saved) => saved ?? { next: g.paraNumber + 1, prevHash: '' },
+    onCommit: (last) => deps.onParaCommit?.(last),
+  }, deps.store, paraTarget, log)
+
+  const abort = new AbortController()
+  // Every in-flight call and sleep listens on it.
+  setMaxListeners(0, abort.signal)
+  let running: Promise<unknown> | undefined
+  let stopping: Promise<void> | undefined
+
+  const guard = (what: string, p: Promise<void>): Promise<void> =>
+    p.catch((err: unknown) => {
+      if (err instanceof AbortedError || abort.signal.aborted) return
+      // Not expected (every step retries); say so loudly rather than stall silently.
+      log.fatal({ err }, `${what} stopped on an unexpected error; the data provider no longer follows this chain`)
+    })
+
+  return {
+    start() {
+      if (running || stopping) return
+      running = Promise.all([
+        guard('relay finalized-head tracking', relayTarget.run(abort.signal)),
+        guard('para finalized-head tracking', paraTarget.run(abort.signal)),
+        guard('relay fetch', relayPipe.run(abort.signal)),
+        guard('para fetch', paraPipe.run(abort.signal)),
+      ])
+    },
+    stop() {
+      stopping ??= (async () => {
+        abort.abort()
+        await running
+      })()
+      return stopping
+    },
+    progress() {
+      const r = relayPipe.stats()
+      const p = paraPipe.stats()
+      return { parentTarget: relayTarget.target, parentFetchedHeight: r.committed, paraTarget: paraTarget.target, paraFetchedHeight: p.committed, relay: r, para: p }
+    },
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * One relay block (upstream-data-provider.md §3.4): the same record upstream stores, fetched with
+ * the RPCs of the block issued together.
+ *
+ *   hash          batched chain_getBlockHash (hashes.ts)
+ *   header        chain_getHeader  -- or chain_getBlock when the block may carry a justification
+ *   setId, head   ONE state_queryStorageAt([Grandpa.CurrentSetId, Paras.Heads(paraId)])
+ *   para proof    state_getReadProof([Paras.Heads(paraId)])
+ *   (justified)   state_getStorage(:grandpa_authorities) + state_getReadProof([:grandpa_authorities])
+ *
+ * Justifications without downloading every block (upstream's chain_getBlock for every block,
+ * weakness 3). A node keeps a GRANDPA justification for (a) every block that enacts a set change
+ * (its header carries a GRANDPA consensus digest) and (b) the first finalized block at or after each
+ * multiple of its `justification_period` (512 on Polkadot/Kusama). So chain_getBlock is asked only
+ * for blocks with a GRANDPA digest, for multiples of the period, and, in order at commit time, for
+ * the following blocks of a period until its justified block is found (usually none: the multiple
+ * itself is justified). `justificationPeriod: 0` asks chain_getBlock for every block (upstream).
+ * A justification a node stored for another reason (imported while syncing) is not seen in the
+ * period mode; the ranges then simply end at the next justified block, still valid for pRuntime.
+ */
+import { hexToU8a } from '@polkadot/util'
+import { keys, MARKER } from '../keys.js'
+import { encodeParentBlock, type ParentBlockRecord, type WriteBatch } from '../store.js'
+import type { HashLoader, RpcClient } from './hashes.js'
+import {
+  encodeProof, grandpaJustification, hasGrandpaDigest, headerBytes, headerToSync, NONE, paraHeadNumber,
+  someAuthoritySetChange, STORAGE_KEYS, u64FromStorage, type HeaderJson,
+} from './scale-util.js'
+
+export interface RelayFetchContext {
+  chain: RpcClient
+  hashes: HashLoader
+  headsKey: string
+  /** 0 = chain_getBlock for every block */
+  justificationPeriod: number
+}
+
+export interface FetchedRelayBlock {
+  number: number
+  hash: string
+  header: Uint8Array
+  setId: number
+  paraNumber: number
+  paraProof: Uint8Array
+  /** undefined: not looked at yet (the in-order probe decides) */
+  justification: Uint8Array | null | undefined
+  authoritySetChange: Uint8Array
+}
+
+/** The cursor persisted with each relay commit. */
+export interface RelayCursor {
+  next: number
+  /** period index (n / period) whose justified block was already seen; -1 none */
+  justifiedPeriod: number
+}
+
+interface BlockJson {
+  block: { header: HeaderJson }
+  justifications: Array<[number[] | string, number[] | string]> | null
+}
+
+async function getJustification(ctx: RelayFetchContext, hash: string, signal?: AbortSignal): Promise<{ header: HeaderJson; justification: Uint8Array | null }> {
+  const b = await ctx.chain.rpc<BlockJson | null>('chain_getBlock', [hash], { signal })
+  if (!b) throw new Error(`chain_getBlock(${hash}) returned null`)
+  return { header: b.block.header, justification: grandpaJustification(b.justifications) ?? null }
+}
+
+async function authoritySetChange(ctx: RelayFetchContext, hash: string, setId: bigint, signal?: AbortSignal): Promise<Uint8Array> {
+  const [value, proof] = await Promise.all([
+    ctx.chain.rpc<string | null>('state_getStorage', [STORAGE_KEYS.grandpaAuthorities, hash], { signal }),
+    ctx.chain.rpc<{ proof: string[] }>('state_getReadProof', [[STORAGE_KEYS.grandpaAuthorities], hash], { signal }),
+  ])
+  if (!value) throw new Error(`relay block ${hash}: :grandpa_authorities is empty`)
+  return someAuthoritySetChange(value, setId, proof.proof)
+}
+
+export async function fetchRelayBlock(ctx: RelayFetchContext, n: number, signal?: AbortSignal): Promise<FetchedRelayBlock> {
+  const hash = await ctx.hashes.get(n)
+  const P = ctx.justificationPeriod
+  const wholeBlock = P === 0 || n % P === 0
+  const [head, storage, proof] = await Promise.all([
+    wholeBlock ? getJustification(ctx, hash, signal) : ctx.chain.rpc<HeaderJson | null>('chain_getHeader', [hash], { signal }).then((h) => ({ header: h, justification: undefined })),
+    ctx.chain.rpc<Array<{ block: string; changes: Array<[string, string | null]> }>>('state_queryStorageAt', [[STORAGE_KEYS.grandpaSetId, ctx.headsKey], hash], { signal }),
+    ctx.chain.rpc<{ proof: string[] }>('state_getReadProof', [[ctx.headsKey], hash], { signal }),
+  ])
+  if (!head.header) throw new Error(`chain_getHeader(${hash}) returned null`)
+  const header = headerBytes(head.header, hash, `relay block ${n}`)
+  let justification: Uint8Array | null | undefined = head.justification
+  if (justification === undefined && hasGrandpaDigest(head.header)) justification = (await getJustification(ctx, hash, signal)).justification
+  const values = new Map<string, string | null>()
+  for (const set of storage ?? []) for (const [k, v] of set.changes) values.set(k.toLowerCase(), v)
+  const setId = u64FromStorage(values.get(STORAGE_KEYS.grandpaSetId))
+  const block: FetchedRelayBlock = {
+    number: n,
+    hash,
+    header,
+    setId: Number(setId),
+    paraNumber: paraHeadNumber(values.get(ctx.headsKey.toLowerCase())),
+    paraProof: encodeProof(proof.proof),
+    justification,
+    authoritySetChange: NONE,
+  }
+  if (justification) block.authoritySetChange = await authoritySetChange(ctx, hash, setId, signal)
+  return block
+}
+
+/** In-order step: settle `justification` of blocks the fetch stage did not look at (the period probe). */
+export async function probeRelayJustification(ctx: RelayFetchContext, b: FetchedRelayBlock, cursor: RelayCursor, signal?: AbortSignal): Promise<void> {
+  const P = ctx.justificationPeriod
+  if (b.justification === undefined) {
+    const period = Math.floor(b.number / P)
+    if (cursor.justifiedPeriod >= period) b.justification = null
+    else {
+      b.justification = (await getJustification(ctx, b.hash, signal)).justification
+      if (b.justification) b.authoritySetChange = await authoritySetChange(ctx, b.hash, BigInt(b.setId), signal)
+    }
+  }
+  if (b.justification && P > 0) cursor.justifiedPeriod = Math.max(cursor.justifiedPeriod, Math.floor(b.number / P))
+}
+
+export function relayRecord(b: FetchedRelayBlock): ParentBlockRecord {
+  return {
+    number: b.number,
+    hash: hexToU8a(b.hash),
+    header: b.header,
+    setId: b.setId,
+    hasJustification: !!b.justification,
+    syncHeaderData: headerToSync(b.header, b.justification ?? undefined),
+    authoritySetChange: b.authoritySetChange,
+    paraNumber: b.paraNumber,
+    paraProof: b.paraProof,
+  }
+}
+
+/** Upstream's two keys per block: the record, then its `:written` marker. */
+export function putRelayBlock(batch: WriteBatch, b: FetchedRelayBlock): void {
+  batch.put(keys.parentBlock(b.number), encodeParentBlock(relayRecord(b)))
+  batch.put(keys.parentWritten(b.number), MARKER)
+}

@@ -1,0 +1,245 @@
+/**
+ * `PHALA_MODULE=data_provider`: one process (upstream forked five) wiring, in dependency order,
+ *   store → blob server → chain connections → [boot: para id, genesis, chain identity] →
+ *   blob builder → Walkie (Hello, GetDataProviderInfo, GetBlobByKey) → fetcher → progress log,
+ * and stopping in reverse. start() returns once the store and the blob server are up; the boot
+ * steps that need the chains run in the background and retry with backoff until the nodes answer,
+ * so SIGTERM works at any time and an unreachable node never kills the process.
+ */
+import { setMaxListeners } from 'node:events'
+import type { ModuleContext, RunningModule } from '../common/module.js'
+import type { Logger } from '../common/logger.js'
+import { componentLogger } from '../common/logger.js'
+import { createChainConnection, type ChainConnection } from '../common/chain.js'
+import { AbortedError, retry, sleep } from '../common/retry.js'
+import type { DataProviderConfig } from '../config/index.js'
+import { createWalkie, type Walkie, type WalkieInit } from '../walkie/index.js'
+import { createBlobBuilder, type BlobBuilder } from './builder.js'
+import { createBlobServer } from './blob-server.js'
+import { createStore, type GenesisRecord } from './store.js'
+import {
+  createFetcher, DEFAULT_JUSTIFICATION_PERIOD, loadOrCreateGenesis, readChainIdentity, readParaId, type Fetcher,
+} from './fetch/index.js'
+import { dataProviderInfo, registerDataProviderService, type InfoHeights } from './service.js'
+import type { DataProviderInfo } from '../walkie/messages.js'
+
+export interface DataProviderOptions {
+  relayUrl: string
+  paraUrl: string
+  dbPath: string
+  blobServer: { host: string; port: number; secret?: string }
+  parentParallel: number
+  paraParallel: number
+  /** Relay node's justification period (0 = check every block with chain_getBlock). */
+  justificationPeriod?: number
+  /** 0 = no para batches; else PHALA_DATA_PROVIDER_BLOB_MAX_PARA_BLOCK_RANGE_COUNT. */
+  paraBatchSize: number
+  /** Walkie settings; null = no Walkie node (tests, benchmarks). */
+  walkie: Omit<WalkieInit, 'role' | 'chainIdentity'> | null
+  targetPollMs?: number
+  progressLogMs?: number
+  callTimeoutMs?: number
+  /** Reconnect backoff bounds, ms (tests shorten them). */
+  reconnectMinMs?: number
+  reconnectMaxMs?: number
+}
+
+export interface RunningDataProvider extends RunningModule {
+  /** Resolves once genesis, identity, Walkie and the fetcher are up. */
+  readonly booted: Promise<void>
+  info(): DataProviderInfo
+  blobServerPort(): number
+  chainIdentity(): string | undefined
+  genesis(): GenesisRecord | undefined
+  readonly walkie: () => Walkie | undefined
+  readonly relay: ChainConnection
+  readonly para: ChainConnection
+  fetchStats(): ReturnType<Fetcher['progress']> | undefined
+}
+
+export async function startDataProvider(o: DataProviderOptions, deps: { logger: Logger }): Promise<RunningDataProvider> {
+  const log = deps.logger
+  const store = createStore({ path: o.dbPath })
+  await store.open()
+  const abort = new AbortController()
+  const signal = abort.signal
+  setMaxListeners(0, signal)
+  const cleanups: Array<[string, () => Promise<void>]> = [['store', () => store.close()]]
+  let stopping: Promise<void> | undefined
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      abort.abort()
+      await booted.catch(() => undefined)
+      for (const [what, fn] of [...cleanups].reverse()) {
+        try {
+          await fn()
+        } catch (err) {
+          log.warn({ err, what }, `stopping ${what} failed`)
+        }
+      }
+      log.info('data provider stopped')
+    })()
+    return stopping
+  }
+
+  let builder: BlobBuilder | undefined
+  let fetcher: Fetcher | undefined
+  let walkie: Walkie | undefined
+  let genesis: GenesisRecord | undefined
+  let chainIdentity: string | undefined
+  let paraId = 0
+
+  const blobServer = createBlobServer(
+    { host: o.blobServer.host, port: o.blobServer.port, ...(o.blobServer.secret ? { secret: o.blobServer.secret } : {}) },
+    { logger: componentLogger(log, 'blob-server'), lookup: (key) => store.get(key) },
+  )
+  let blobPort = 0
+  try {
+    blobPort = (await blobServer.start()).port
+  } catch (err) {
+    await store.close().catch(() => undefined)
+    throw err
+  }
+  cleanups.push(['blob server', () => blobServer.stop()])
+
+  const reconnect = { minMs: o.reconnectMinMs ?? 500, maxMs: o.reconnectMaxMs ?? 30_000 }
+  const relay = createChainConnection({ url: o.relayUrl, name: 'relay', callTimeoutMs: o.callTimeoutMs, reconnect }, { logger: componentLogger(log, 'relay-chain') })
+  const para = createChainConnection({ url: o.paraUrl, name: 'para', callTimeoutMs: o.callTimeoutMs, reconnect }, { logger: componentLogger(log, 'para-chain') })
+  cleanups.push(['chain connections', async () => {
+    await Promise.all([relay.stop(), para.stop()])
+  }])
+  relay.start()
+  para.start()
+
+  const heights = (): InfoHeights => {
+    const f = fetcher?.progress()
+    const b = builder?.progress()
+    return {
+      paraId,
+      parentStartHeader: genesis?.parentNumber ?? -1,
+      parentTarget: f?.parentTarget ?? -1,
+      parentFetchedHeight: f?.parentFetchedHeight ?? -1,
+      // Every relay height up to here has its RangeMeta: the lifecycle may ask for it.
+      parentProcessedHeight: b?.parentRangeHeight ?? -1,
+      parentCommittedHeight: b?.parentCommittedHeight ?? -1,
+      paraTarget: f?.paraTarget ?? -1,
+      paraFetchedHeight: f?.paraFetchedHeight ?? -1,
+      paraProcessedHeight: b?.paraCommittedHeight ?? -1,
+      paraCommittedHeight: b?.paraCommittedHeight ?? -1,
+      blobServerPort: blobPort,
+    }
+  }
+
+  const step = <T>(what: string, fn: () => Promise<T>): Promise<T> =>
+    retry(fn, { what, logger: log, signal, minMs: reconnect.minMs, maxMs: reconnect.maxMs })
+
+  const boot = async (): Promise<void> => {
+    paraId = await step('read the para id (ParachainInfo.ParachainId)', () => readParaId(para, signal))
+    const g = await step('load or compute the genesis', () => loadOrCreateGenesis(store, relay, para, paraId, log, signal))
+    genesis = g.genesis
+    builder = createBlobBuilder({ paraId, paraBatchSize: o.paraBatchSize }, { store, logger: componentLogger(log, 'builder') })
+    cleanups.push(['builder', () => builder!.stop()])
+    await builder.start()
+    builder.notifyGenesis()
+    chainIdentity = await step('read the chain identity (para block #1 hash)', () => readChainIdentity(para, signal))
+    if (signal.aborted) throw new AbortedError()
+    if (o.walkie) {
+      walkie = createWalkie({ ...o.walkie, role: 'WR_DATA_PROVIDER_INT', chainIdentity }, { logger: componentLogger(log, 'walkie') })
+      registerDataProviderService({ walkie, store, heights })
+      cleanups.push(['walkie', () => walkie!.stop()])
+      await walkie.start()
+      log.info({ peerId: walkie.peerId, addresses: walkie.multiaddrs(), blobServerPort: blobPort }, 'Walkie up: serving Hello, GetDataProviderInfo, GetBlobByKey')
+    }
+    if (signal.aborted) throw new AbortedError()
+    const b = builder
+    fetcher = createFetcher({
+      genesis: g.genesis,
+      parentParallel: o.parentParallel,
+      paraParallel: o.paraParallel,
+      justificationPeriod: o.justificationPeriod ?? DEFAULT_JUSTIFICATION_PERIOD,
+      targetPollMs: o.targetPollMs,
+    }, {
+      relay, para, store, logger: componentLogger(log, 'fetch'),
+      onParentCommit: (n) => b.notifyParentBlock(n),
+      onParaCommit: (n) => b.notifyParaBlock(n),
+    })
+    cleanups.push(['fetcher', () => fetcher!.stop()])
+    fetcher.start()
+    log.info({ paraId, chainIdentity, parentStart: g.genesis.parentNumber, parentParallel: o.parentParallel, paraParallel: o.paraParallel }, 'data provider syncing')
+    void progressLoop()
+  }
+
+  const progressLoop = async (): Promise<void> => {
+    const every = o.progressLogMs ?? 5000
+    let last = { t: Date.now(), relay: fetcher!.progress().relay.blocksDone, para: fetcher!.progress().para.blocksDone }
+    try {
+      for (;;) {
+        await sleep(every, signal)
+        const f = fetcher!.progress()
+        const h = heights()
+        const now = Date.now()
+        const dt = (now - last.t) / 1000
+        const relayBps = (f.relay.blocksDone - last.relay) / dt
+        const paraBps = (f.para.blocksDone - last.para) / dt
+        last = { t: now, relay: f.relay.blocksDone, para: f.para.blocksDone }
+        const eta = (left: number, bps: number): string => (left <= 0 ? 'caught up' : bps > 0 ? `${Math.ceil(left / bps)} s` : 'unknown')
+        log.info({
+          relay: { fetched: h.parentFetchedHeight, target: h.parentTarget, processed: h.parentProcessedHeight, committed: h.parentCommittedHeight, bps: Math.round(relayBps * 10) / 10, failures: f.relay.failures },
+          para: { fetched: h.paraFetchedHeight, target: h.paraTarget, processed: h.paraProcessedHeight, bps: Math.round(paraBps * 10) / 10, failures: f.para.failures },
+        }, `sync: relay ${h.parentFetchedHeight}/${h.parentTarget} (${relayBps.toFixed(1)} blk/s, ETA ${eta(h.parentTarget - h.parentFetchedHeight, relayBps)}), para ${h.paraFetchedHeight}/${h.paraTarget} (${paraBps.toFixed(1)} blk/s, ETA ${eta(h.paraTarget - h.paraFetchedHeight, paraBps)}); ranges to ${h.parentProcessedHeight}, para payloads to ${h.paraProcessedHeight}`)
+      }
+    } catch {
+      // stopped
+    }
+  }
+
+  const booted = boot().catch((err: unknown) => {
+    if (err instanceof AbortedError || signal.aborted) return
+    log.fatal({ err }, 'data provider start-up failed')
+    throw err
+  })
+  booted.catch(() => undefined)
+
+  return {
+    booted,
+    info: () => dataProviderInfo(heights()),
+    blobServerPort: () => blobPort,
+    chainIdentity: () => chainIdentity,
+    genesis: () => genesis,
+    walkie: () => walkie,
+    relay,
+    para,
+    fetchStats: () => fetcher?.progress(),
+    stop,
+  }
+}
+
+/** Typed config → options. */
+export function dataProviderOptions(c: DataProviderConfig): DataProviderOptions {
+  return {
+    relayUrl: c.PHALA_PARENT_CHAIN_ENDPOINT,
+    paraUrl: c.PHALA_CHAIN_ENDPOINT,
+    dbPath: c.PHALA_LOCAL_DB_PATH,
+    blobServer: {
+      host: c.PHALA_DATA_PROVIDER_LOCAL_SERVER_HOST,
+      port: c.PHALA_DATA_PROVIDER_LOCAL_SERVER,
+      ...(c.PHALA_DATA_PROVIDER_BLOB_SECRET ? { secret: c.PHALA_DATA_PROVIDER_BLOB_SECRET } : {}),
+    },
+    parentParallel: c.PHALA_PARENT_PARALLEL_BLOCKS,
+    paraParallel: c.PHALA_PARA_PARALLEL_BLOCKS,
+    paraBatchSize: c.PHALA_ENABLE_PARA_BATCH_SYNC ? c.PHALA_DATA_PROVIDER_BLOB_MAX_PARA_BLOCK_RANGE_COUNT : 0,
+    walkie: {
+      bridgeIdentity: c.PHALA_BRIDGE_IDENTITY,
+      identity: { peerIdPrefix: c.PHALA_PEER_ID_PREFIX, name: 'DATA_PROVIDER' },
+      listenAddresses: c.PHALA_WALKIE_LISTEN_ADDRESSES,
+      bootNodes: c.PHALA_WALKIE_BOOT_NODES,
+      disableMdns: c.PHALA_WALKIE_DISABLE_MDNS_DISCOVERY,
+      ...(c.PHALA_WALKIE_PSK ? { psk: c.PHALA_WALKIE_PSK } : {}),
+    },
+  }
+}
+
+export async function start(ctx: ModuleContext<DataProviderConfig>): Promise<RunningModule> {
+  const dp = await startDataProvider(dataProviderOptions(ctx.config), { logger: ctx.logger })
+  return { stop: () => dp.stop() }
+}
