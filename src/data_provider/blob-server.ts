@@ -59,6 +59,10 @@ export interface BlobServerStats {
   bytesSent: number
   refused: number
   badFrames: number
+  /** connections whose reads are paused right now by the in-flight / pending-bytes limits */
+  pausedConnections: number
+  /** lookups running now, all connections */
+  inflight: number
 }
 
 export interface BlobServer {
@@ -83,7 +87,7 @@ export function createBlobServer(opts: BlobServerOptions, deps: BlobServerDeps):
   const authTimeoutMs = opts.authTimeoutMs ?? 10_000
   const log = deps.logger
   const sockets = new Set<Socket>()
-  const stats: BlobServerStats = { connections: 0, requests: 0, hits: 0, misses: 0, bytesSent: 0, refused: 0, badFrames: 0 }
+  const stats: BlobServerStats = { connections: 0, requests: 0, hits: 0, misses: 0, bytesSent: 0, refused: 0, badFrames: 0, pausedConnections: 0, inflight: 0 }
   let server: Server | undefined
   let bound: { host: string; port: number } | undefined
   let stopping: Promise<void> | undefined
@@ -93,6 +97,7 @@ export function createBlobServer(opts: BlobServerOptions, deps: BlobServerDeps):
     const decoder = new FrameDecoder(maxFrameBytes)
     let inflight = 0
     let closed = false
+    let paused = false
     let serverNonce: Buffer | undefined
     let authTimer: NodeJS.Timeout | undefined
     sockets.add(socket)
@@ -152,6 +157,7 @@ export function createBlobServer(opts: BlobServerOptions, deps: BlobServerDeps):
         return
       }
       inflight++
+      stats.inflight++
       deps.lookup(key).then(
         (value) => reply(id, value),
         (err) => {
@@ -160,6 +166,7 @@ export function createBlobServer(opts: BlobServerOptions, deps: BlobServerDeps):
         },
       ).finally(() => {
         inflight--
+        stats.inflight--
         pump()
       })
     }
@@ -181,8 +188,14 @@ export function createBlobServer(opts: BlobServerOptions, deps: BlobServerDeps):
       }
       if (closed) return
       if (full()) {
-        if (!socket.isPaused()) socket.pause()
-      } else if (socket.isPaused()) {
+        if (!paused) {
+          paused = true
+          stats.pausedConnections++
+          socket.pause()
+        }
+      } else if (paused) {
+        paused = false
+        stats.pausedConnections--
         socket.resume()
       }
     }
@@ -195,6 +208,8 @@ export function createBlobServer(opts: BlobServerOptions, deps: BlobServerDeps):
     socket.on('error', (err) => log.debug({ err, remote }, 'blob connection error'))
     socket.on('close', () => {
       closed = true
+      if (paused) stats.pausedConnections--
+      paused = false
       if (authTimer) clearTimeout(authTimer)
       sockets.delete(socket)
       stats.connections--

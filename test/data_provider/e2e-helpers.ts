@@ -1,0 +1,127 @@
+/**
+ * Helpers of the data provider's end-to-end tests: a devnet, a data provider over it, waiting on
+ * its heights with a deadline, and a consumer that feeds a devnet pRuntime from the blob server the
+ * way prb v2's lifecycle does (upstream-lifecycle.md §7.6-§7.7).
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { createLogger, type Logger } from '../../src/common/logger.js'
+import { startDevnet, type Devnet, type DevnetOptions } from '../../src/devnet/devnet.js'
+import { startDataProvider, type DataProviderOptions, type RunningDataProvider } from '../../src/data_provider/main.js'
+import { decodeRangeMeta, type BlobClient } from '../../src/data_provider/index.js'
+import { PruntimeClient, type PhactoryInfoPlain } from '../../src/devnet/pruntime/client.js'
+
+export function quiet(): Logger {
+  const level = (process.env.DP_TEST_LOG as 'debug' | 'info' | 'warn' | undefined) ?? 'fatal'
+  return createLogger({ level, stream: process.env.DP_TEST_LOG ? process.stderr : new Writable({ write: (_c, _e, cb) => cb() }) })
+}
+
+/** Devnet for these tests: a justification every 8 relay blocks, a set change every 40, blocks only on demand. */
+export const DEVNET: Partial<DevnetOptions> = {
+  host: '127.0.0.1', paraPort: 0, relayPort: 0, blockMs: 3_600_000, justificationPeriod: 8, sessionBlocks: 40, pools: 1,
+}
+
+export function startTestDevnet(o: Partial<DevnetOptions>, logger: Logger): Promise<Devnet> {
+  return startDevnet({ ...DEVNET, ...o }, logger)
+}
+
+export function tempDir(prefix = 'prb-dp-e2e-'): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix))
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) }
+}
+
+export function dpOptions(dn: Devnet, dbPath: string, o: Partial<DataProviderOptions> = {}): DataProviderOptions {
+  return {
+    relayUrl: dn.relayUrl,
+    paraUrl: dn.paraUrl,
+    dbPath,
+    blobServer: { host: '127.0.0.1', port: 0 },
+    parentParallel: 32,
+    paraParallel: 16,
+    justificationPeriod: 8,
+    paraBatchSize: 0,
+    walkie: null,
+    targetPollMs: 100,
+    progressLogMs: 60_000,
+    reconnectMinMs: 50,
+    reconnectMaxMs: 500,
+    ...o,
+  }
+}
+
+export function startDp(dn: Devnet, dbPath: string, logger: Logger, o: Partial<DataProviderOptions> = {}): Promise<RunningDataProvider> {
+  return startDataProvider(dpOptions(dn, dbPath, o), { logger })
+}
+
+/** Poll `cond` every 20 ms until it holds; fails after `ms` naming what was awaited. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, what: string | (() => string)): Promise<void> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    if (await cond()) return
+    if (Date.now() > deadline) throw new Error(`not reached within ${ms} ms: ${typeof what === 'string' ? what : what()}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+/** The data provider has fetched and processed both chains up to the devnet's finalized heads. */
+export function caughtUp(dp: RunningDataProvider, dn: Devnet): boolean {
+  const i = dp.info()
+  const s = dn.status()
+  return i.parentFetchedHeight >= s.relay.finalized && i.paraFetchedHeight >= s.para.finalized
+    && i.parentTarget >= s.relay.finalized && i.paraCommittedHeight >= s.para.finalized && i.status === 'S_IDLE'
+}
+
+export function describeProgress(dp: RunningDataProvider, dn: Devnet): string {
+  return JSON.stringify({ dp: dp.info(), devnet: dn.status() })
+}
+
+export interface FeedResult {
+  info: PhactoryInfoPlain
+  headerCalls: number
+  blockCalls: number
+}
+
+const text = new TextDecoder()
+
+/**
+ * Feed a pRuntime from the blob server until nothing more is available: header ranges by
+ * `rangeByParentBlock:<headernum>:pb` (or the per-height index `rangeCoverByParentBlock:<n>` when the
+ * worker's next header is not a range start), payload = dry range for the chain's first para header,
+ * else the window blob, else the dry range; para blocks by `rangeParaBlock:key:<n>`. pRuntime's own
+ * validation checks every payload (binApi throws on refusal).
+ */
+export async function feedFromBlobs(blob: BlobClient, endpoint: string, opts: { useCoverIndex?: boolean } = {}): Promise<FeedResult> {
+  const client = new PruntimeClient(endpoint)
+  let info = await client.getInfo()
+  let headerCalls = 0
+  let blockCalls = 0
+  for (;;) {
+    if (info.blocknum < info.paraHeadernum) {
+      const raw = await blob.get(`rangeParaBlock:key:${info.blocknum}`)
+      if (!raw) throw new Error(`no rangeParaBlock:key:${info.blocknum} although para header ${info.paraHeadernum - 1} is synced`)
+      const k = JSON.parse(text.decode(raw)) as { bufferKey?: string; firstBlockNumber: number; lastBlockNumber: number }
+      const key = k.bufferKey && info.paraHeadernum - 1 >= k.lastBlockNumber ? k.bufferKey : `dryParaBlock:${info.blocknum}`
+      const payload = await blob.get(key)
+      if (!payload) throw new Error(`${key} is missing`)
+      await client.binApi('dispatch_block', payload)
+      blockCalls++
+    } else {
+      let metaRaw = await blob.get(`rangeByParentBlock:${info.headernum}:pb`)
+      if (!metaRaw && opts.useCoverIndex) {
+        const metaKey = await blob.get(`rangeCoverByParentBlock:${info.headernum}`)
+        if (metaKey) metaRaw = await blob.get(text.decode(metaKey))
+      }
+      if (!metaRaw) break
+      const meta = decodeRangeMeta(metaRaw)
+      const key = info.paraHeadernum === 1 ? meta.drySyncHeaderReqKey : (meta.blobSyncHeaderReqKey || meta.drySyncHeaderReqKey)
+      const payload = await blob.get(key)
+      if (!payload) throw new Error(`${key} (named by the RangeMeta at ${meta.parentStartBlock}) is missing`)
+      await client.binApi('sync_combined_headers', payload)
+      headerCalls++
+    }
+    info = await client.getInfo()
+  }
+  return { info, headerCalls, blockCalls }
+}
