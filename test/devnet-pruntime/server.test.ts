@@ -182,3 +182,43 @@ test('egress: the worker sees its registration, sends a signed BenchReport, purg
   const empty = await prpc<{ encodedMessages: Uint8Array }>(w.endpoint, 'GetEgressMessages', 'google.protobuf.Empty', 'pruntime_rpc.GetEgressMessagesResponse')
   assert.deepEqual(decodeEgressMessages(empty.body.encodedMessages), [])
 })
+
+test('prpc SyncCombinedHeaders / DispatchBlocks / SyncHeader / SyncParaHeader work like bin_api, errors as 500 texts', async () => {
+  w.crash()
+  assert.equal((await init()).status, 200)
+  const { decodeSyncCombinedHeadersReq, encodeBridge } = await import('../../src/common/bridge-types.js')
+  const req = decodeSyncCombinedHeadersReq(await chain.combined(101, 101, 0))
+  const relayBytes = encodeBridge('Vec<HeaderToSync>', req.relaychainHeaders.map((h) => ({ header: h.header, justification: h.justification })))
+  const paraBytes = encodeBridge('Vec<Header>', req.parachainHeaders)
+  const bad = await prpc(w.endpoint, 'SyncHeader', 'pruntime_rpc.HeadersToSync', 'pruntime_rpc.SyncedTo', { encodedHeaders: encodeBridge('Vec<HeaderToSync>', [{ header: chain.relay[1]!.encoded, justification: null }]) })
+  assert.equal(bad.status, 500)
+  assert.equal(bad.error, 'MissingJustification')
+  const r = await prpc<{ relaychainSyncedTo: number; parachainSyncedTo: number }>(w.endpoint, 'SyncCombinedHeaders', 'pruntime_rpc.CombinedHeadersToSync', 'pruntime_rpc.HeadersSyncedTo', {
+    encodedRelaychainHeaders: relayBytes,
+    encodedParachainHeaders: paraBytes,
+    proof: req.proof,
+  })
+  assert.equal(r.status, 200, r.error)
+  assert.deepEqual([r.body.relaychainSyncedTo, r.body.parachainSyncedTo], [101, 1])
+  const d = await prpc<{ syncedTo: number }>(w.endpoint, 'DispatchBlocks', 'pruntime_rpc.Blocks', 'pruntime_rpc.SyncedTo', { encodedBlocks: chain.dispatch(1, 1) })
+  assert.equal(d.body.syncedTo, 1)
+  const none = await prpc<{ syncedTo: number }>(w.endpoint, 'SyncParaHeader', 'pruntime_rpc.ParaHeadersToSync', 'pruntime_rpc.SyncedTo', { encodedHeaders: paraBytes, proof: req.proof })
+  assert.equal(none.body.syncedTo, 1, 'already-synced para headers are dropped')
+  const garbage = await prpc(w.endpoint, 'DispatchBlocks', 'pruntime_rpc.Blocks', 'pruntime_rpc.SyncedTo', { encodedBlocks: new Uint8Array([9, 9, 9]) })
+  assert.equal(garbage.status, 400)
+  assert.match(garbage.error!, /^DecodeError\(/)
+})
+
+test('WorkerRegistrationInfoV2 (with para id) when InitRuntime carries attestation_provider, as pRuntime HEAD clients send', async () => {
+  w.crash()
+  const r = await prpc<{ encodedRuntimeInfo: Uint8Array }>(w.endpoint, 'InitRuntime', 'pruntime_rpc.InitRuntimeRequest', 'pruntime_rpc.InitRuntimeResponse', {
+    encodedGenesisInfo: await chain.genesisInfo(),
+    encodedGenesisState: chain.genesisState(),
+    isParachain: true,
+    attestationProvider: new Uint8Array([1, 1]),
+  })
+  assert.equal(r.status, 200, r.error)
+  const v2 = decodeExact('WorkerRegistrationInfoV2', r.body.encodedRuntimeInfo).toJSON() as { paraId: number; maxConsensusVersion: number }
+  assert.equal(v2.paraId, chain.paraId)
+  assert.throws(() => decodeExact('WorkerRegistrationInfo', r.body.encodedRuntimeInfo))
+})
