@@ -255,3 +255,30 @@ test('a range waits for the para headers it needs and completes when they arrive
   assert.equal(b.progress().parentRangeHeight, exp.ranges[exp.ranges.length - 1]!.stop)
   assertMatchesReference(await dump(store), c, 0)
 })
+
+test('a set change on an unjustified block: the window ends at the next justified block, which carries the authority set change', async (t) => {
+  const c = handChain([
+    [200, 1, false, 0],
+    [201, 1, false, 0], [202, 1, true, 1], [203, 2, false, 2], [204, 2, false, 2], [205, 2, true, 3],
+    [206, 2, true, 3], [207, 3, true, 4], [208, 3, false, 4],
+  ])
+  const store = await openStore(tempDir(t))
+  t.after(() => store.close())
+  await storeChain(store, c)
+  await buildAll(store, c)
+  const m203 = (await store.getRangeMeta(203))!
+  assert.deepEqual([m203.parentStopBlock, m203.latestSetId, m203.blobParentStopBlock, m203.blobSyncHeaderReqKey], [205, 2, 205, 'blobRange:201:205:1:3:SyncHeaderReq'])
+  // The dry range 203..205 carries Some(authority set change): the set rose since the range before it.
+  const dry = (await store.get(m203.drySyncHeaderReqKey))!
+  const asc = parentRecord(c.relay.find((b) => b.number === 205)!).authoritySetChange
+  assert.ok(dry.includes(Buffer.from(asc)), 'dry range holds the authority set change')
+  // 206 is justified with no set change: a dry range of its own, with None
+  const m206 = (await store.getRangeMeta(206))!
+  assert.deepEqual([m206.parentStopBlock, m206.blobSyncHeaderReqKey], [206, 'blobRange:206:207:4:4:SyncHeaderReq'])
+  const dry206 = (await store.get(m206.drySyncHeaderReqKey))!
+  const header206 = parentRecord(c.relay.find((b) => b.number === 206)!).syncHeaderData
+  // Vec(1) ‖ HeaderToSync ‖ None ‖ Vec() ‖ proof []
+  assert.ok(dry206.equals(Buffer.concat([Buffer.of(4), header206, Buffer.of(0), Buffer.of(0), Buffer.of(0)])))
+  assert.deepEqual((await store.getWindow(0))!.parentStopBlock, 205)
+  assert.deepEqual((await store.getWindow(1))!.parentStopBlock, 207)
+})
