@@ -14,6 +14,8 @@ export interface BlobBuilderOptions {
   paraBatchSize?: number
   /** Safety net for a lost notification, ms (default 10 000); 0 = notifications only. */
   recheckMs?: number
+  /** First para header of window 0 (range-builder.ts `firstParaHeader`); pRuntime HEAD needs 0. */
+  firstParaHeader?: number
 }
 
 export interface BlobBuilderDeps {
@@ -64,7 +66,7 @@ export function createBlobBuilder(opts: BlobBuilderOptions, deps: BlobBuilderDep
     })
   }
   const range = new RangeBuilder(
-    { paraId: opts.paraId, recheckMs: opts.recheckMs },
+    { paraId: opts.paraId, recheckMs: opts.recheckMs, ...(opts.firstParaHeader !== undefined ? { firstParaHeader: opts.firstParaHeader } : {}) },
     { store: deps.store, logger: log.child({ component: 'range-builder' }), onCommit: deps.onRangeCommit, onPark: checkIdle },
   )
   const para = new ParaBuilder(

@@ -73,6 +73,12 @@ export interface RangeBuilderOptions {
   paraId: number
   /** Safety net for a lost notification, ms; 0 = wait for notifications only. */
   recheckMs?: number
+  /**
+   * First para header window 0 delivers. Default genesis.paraNumber + 1 (upstream v2 HEAD); pRuntime
+   * HEAD counts para headers from #0 (chain.md §6.3), so the data provider passes 0 (as upstream's
+   * unmerged `phat` branch did). Only read when the walk starts from an empty DB.
+   */
+  firstParaHeader?: number
 }
 
 export interface RangeBuilderDeps {
@@ -91,7 +97,7 @@ interface RangeWalk {
 }
 
 export class RangeBuilder {
-  readonly #opts: Required<RangeBuilderOptions>
+  readonly #opts: Required<Omit<RangeBuilderOptions, 'firstParaHeader'>> & Pick<RangeBuilderOptions, 'firstParaHeader'>
   readonly #store: DataProviderStore
   readonly #log: Logger
   readonly #onCommit: ((c: RangeCommit) => void) | undefined
@@ -185,13 +191,14 @@ export class RangeBuilder {
     const genesis = await this.#waitGenesis()
     const before = await this.#waitParent(genesis.parentNumber)
     const start = genesis.parentNumber + 1
+    const firstPara = this.#opts.firstParaHeader ?? genesis.paraNumber + 1
     const cursor: BuilderCursor = {
       nextParent: start,
       prevSetId: before.setId,
-      paraHead: genesis.paraNumber,
+      paraHead: firstPara - 1,
       windowId: 0,
       windowStart: start,
-      windowParaStart: genesis.paraNumber + 1,
+      windowParaStart: firstPara,
       windowBaseSetId: before.setId,
       windowFirstSetId: -1,
       lastWindowStop: -1,
