@@ -119,8 +119,8 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
       parentStartHeader: genesis?.parentNumber ?? -1,
       parentTarget: f?.parentTarget ?? -1,
       parentFetchedHeight: f?.parentFetchedHeight ?? -1,
-      // Every relay height up to here has its RangeMeta: the lifecycle may ask for it.
-      parentProcessedHeight: b?.parentRangeHeight ?? -1,
+      // As upstream: the last relay block the builder walked (its range may still be open).
+      parentProcessedHeight: b?.parentProcessedHeight ?? -1,
       parentCommittedHeight: b?.parentCommittedHeight ?? -1,
       paraTarget: f?.paraTarget ?? -1,
       paraFetchedHeight: f?.paraFetchedHeight ?? -1,
@@ -137,7 +137,8 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
     paraId = await step('read the para id (ParachainInfo.ParachainId)', () => readParaId(para, signal))
     const g = await step('load or compute the genesis', () => loadOrCreateGenesis(store, relay, para, paraId, log, signal))
     genesis = g.genesis
-    builder = createBlobBuilder({ paraId, paraBatchSize: o.paraBatchSize }, { store, logger: componentLogger(log, 'builder') })
+    // pRuntime HEAD syncs para headers from #0 (chain.md §6.3).
+    builder = createBlobBuilder({ paraId, paraBatchSize: o.paraBatchSize, firstParaHeader: 0 }, { store, logger: componentLogger(log, 'builder') })
     cleanups.push(['builder', () => builder!.stop()])
     await builder.start()
     builder.notifyGenesis()

@@ -70,7 +70,8 @@ export function caughtUp(dp: RunningDataProvider, dn: Devnet): boolean {
   const i = dp.info()
   const s = dn.status()
   return i.parentFetchedHeight >= s.relay.finalized && i.paraFetchedHeight >= s.para.finalized
-    && i.parentTarget >= s.relay.finalized && i.paraCommittedHeight >= s.para.finalized && i.status === 'S_IDLE'
+    && i.parentTarget >= s.relay.finalized && i.parentProcessedHeight >= s.relay.finalized && i.paraCommittedHeight >= s.para.finalized
+    && i.status === 'S_IDLE'
 }
 
 export function describeProgress(dp: RunningDataProvider, dn: Devnet): string {

@@ -1,7 +1,7 @@
 /**
  * The fetcher: both chains' finalized-head trackers and ordered fetch pipelines over one store.
- * The relay walk starts at the genesis relay block (upstream §2.5), the para walk at block 1 (the
- * builder never reads para block 0, whose storage changes are the whole genesis state). Each walk
+ * The relay walk starts at the genesis relay block (upstream §2.5), the para walk at block 0 (as
+ * upstream: pRuntime HEAD syncs para header #0 first; its storage changes are the genesis state). Each walk
  * resumes from its own cursor, written atomically with its records:
  *   prb:fetch:parent  JSON RelayCursor { next, justifiedPeriod }
  *   prb:fetch:para    JSON ParaCursor  { next, prevHash }
@@ -96,7 +96,7 @@ export function createFetcher(opts: FetcherOptions, deps: FetcherDeps): Fetcher 
   const paraPipe = new FetchPipeline<FetchedParaBlock, ParaCursor>({
     name: 'para',
     parallel: opts.paraParallel,
-    firstBlock: g.paraNumber + 1,
+    firstBlock: g.paraNumber,
     cursorKey: FETCH_CURSOR_KEYS.para,
     maxBlocksPerCommit: opts.maxBlocksPerCommit,
     fetch: (n, signal) => fetchParaBlock(paraCtx, n, signal),
@@ -106,7 +106,7 @@ export function createFetcher(opts: FetcherOptions, deps: FetcherDeps): Fetcher 
       cursor.prevHash = b.hash.toLowerCase()
       return b.number
     },
-    initialState: async (saved) => saved ?? { next: g.paraNumber + 1, prevHash: '' },
+    initialState: async (saved) => saved ?? { next: g.paraNumber, prevHash: '' },
     onCommit: (last) => deps.onParaCommit?.(last),
   }, deps.store, paraTarget, log)
 

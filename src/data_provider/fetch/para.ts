@@ -41,9 +41,9 @@ export async function fetchParaBlock(ctx: ParaFetchContext, n: number, signal?: 
   return { number: n, hash, parentHash: json.parentHash.toLowerCase(), header: headerBytes(json, hash, `para block ${n}`), changes: hexToU8a(changes) }
 }
 
-/** Continuity (upstream: only for n ≥ 2). */
+/** Continuity with the previous committed block (upstream checked n ≥ 2 only; block 0 is fetched here too). */
 export function checkParaContinuity(b: FetchedParaBlock, cursor: ParaCursor): void {
-  if (b.number >= 2 && cursor.prevHash !== '' && b.parentHash !== cursor.prevHash) {
+  if (b.number >= 1 && cursor.prevHash !== '' && b.parentHash !== cursor.prevHash) {
     throw new FetchError('ERR_PARA_CONTINUITY', `para block ${b.number}: parent hash ${b.parentHash} is not the hash ${cursor.prevHash} of block ${b.number - 1}; the node's database may be corrupted`)
   }
 }
