@@ -43,6 +43,8 @@ export interface BlobServerOptions {
   /** Time a connection has to complete the secret handshake. */
   authTimeoutMs?: number
   maxConnections?: number
+  /** Period of the traffic log line (only when there was traffic), ms; 0 = off. Default 60 000. */
+  statsIntervalMs?: number
 }
 
 export interface BlobServerDeps {
@@ -91,6 +93,8 @@ export function createBlobServer(opts: BlobServerOptions, deps: BlobServerDeps):
   let server: Server | undefined
   let bound: { host: string; port: number } | undefined
   let stopping: Promise<void> | undefined
+  let statsTimer: NodeJS.Timeout | undefined
+  let lastLogged = { requests: 0, bytesSent: 0, at: Date.now() }
 
   function serve(socket: Socket): void {
     const remote = `${socket.remoteAddress}:${socket.remotePort}`
@@ -243,10 +247,21 @@ export function createBlobServer(opts: BlobServerOptions, deps: BlobServerDeps):
       const a = srv.address() as AddressInfo
       bound = { host: a.address, port: a.port }
       log.info({ ...bound, secret: secret ? 'on' : 'off', maxFrameBytes, maxInflight, maxPendingBytes }, 'blob server listening')
+      const every = opts.statsIntervalMs ?? 60_000
+      if (every > 0) {
+        statsTimer = setInterval(() => {
+          if (stats.requests === lastLogged.requests) return
+          const secs = (Date.now() - lastLogged.at) / 1000
+          log.info({ ...stats, requestsPerSec: Math.round((stats.requests - lastLogged.requests) / secs), mibPerSec: Math.round(((stats.bytesSent - lastLogged.bytesSent) / secs / 1048576) * 10) / 10 }, 'blob server traffic')
+          lastLogged = { requests: stats.requests, bytesSent: stats.bytesSent, at: Date.now() }
+        }, every)
+        statsTimer.unref()
+      }
       return bound
     },
     stop() {
       stopping ??= (async () => {
+        if (statsTimer) clearInterval(statsTimer)
         const srv = server
         if (!srv) return
         const closedP = new Promise<void>((resolve) => srv.close(() => resolve()))

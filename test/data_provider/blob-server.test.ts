@@ -258,3 +258,14 @@ test('secret off: the server sends nothing first (byte-compatible with upstream 
   assert.equal(f!.readBigUInt64BE(0), 9n)
   assert.equal(raw.frames.length, 0)
 })
+
+test('traffic is logged periodically, only when there was traffic', async (t) => {
+  const lines: string[] = []
+  const { port } = await startServer(t, async (k) => valueOf(k), { statsIntervalMs: 20 }, lines)
+  const client = createBlobClient({ host: '127.0.0.1', port })
+  t.after(() => client.close())
+  await client.get('a')
+  await waitFor(() => lines.some((l) => l.includes('blob server traffic')), 5000, 'traffic line')
+  const line = JSON.parse(lines.find((l) => l.includes('blob server traffic'))!) as { requests: number; hits: number }
+  assert.deepEqual([line.requests, line.hits], [1, 1])
+})
