@@ -101,7 +101,7 @@ test('faults: hang, slow and 500 per worker; heal restores; the other worker is 
   assert.equal((await prpc(w.endpoint, 'GetInfo', 'google.protobuf.Empty', 'pruntime_rpc.PhactoryInfo')).status, 200)
 })
 
-test('crash and kick lose the chain state; the identity sealed under dataDir survives', async () => {
+test('crash and kick lose the chain state; the sealed identity survives unless wiped', async () => {
   w.crash()
   assert.equal((await init()).status, 200)
   const pub = (await getInfo(w.endpoint)).publicKey
@@ -112,6 +112,16 @@ test('crash and kick lose the chain state; the identity sealed under dataDir sur
   assert.equal((await getInfo(w.endpoint)).publicKey, pub)
   await assert.rejects(fetch(`${w.endpoint}/kick`, { method: 'POST' }))
   assert.equal((await getInfo(w.endpoint)).initialized, false)
+  assert.equal((await init()).status, 200)
+  assert.equal((await getInfo(w.endpoint)).publicKey, pub, 'a kicked worker keeps its sealed identity')
+  // A wiped machine makes and seals a new identity, which a later crash keeps.
+  w.crash({ wipeIdentity: true })
+  assert.equal((await init()).status, 200)
+  const fresh = (await getInfo(w.endpoint)).publicKey
+  assert.notEqual(fresh, pub)
+  w.crash()
+  assert.equal((await init()).status, 200)
+  assert.equal((await getInfo(w.endpoint)).publicKey, fresh)
 })
 
 test('dev mode: debug_set_key sets the identity, needs no attestation, and refuses RA with it', async () => {

@@ -3,6 +3,7 @@
  * pRuntime's API on consecutive ports, all in this process, each with a control handle for faults.
  */
 import { join } from 'node:path'
+import { rmSync } from 'node:fs'
 import type { Server } from 'node:http'
 import type { Socket } from 'node:net'
 import { cryptoWaitReady } from '@polkadot/util-crypto'
@@ -22,7 +23,7 @@ export interface PruntimesOptions {
   count: number
   host: string
   basePort: number
-  /** Each worker seals its identity under `<dataDir>/pruntime-<index>/`; without it, identities are in memory. */
+  /** Each worker seals its identity under `<dataDir>/pruntime-<index>/`; without it, identities live in memory (they survive crash/kick, not a process restart). */
   dataDir?: string
   /** Answer POST /kick (pRuntime's ENABLE_KICK_API). Default true. */
   enableKick?: boolean
@@ -40,8 +41,12 @@ export interface PruntimeHandle {
   /** The worker's current pRuntime (a new one after crash/kick). */
   phactory(): Phactory
   publicKey(): string
-  /** The enclave restarts: all chain state lost; the identity survives only if sealed to dataDir. */
-  crash(): void
+  /**
+   * The enclave restarts: all chain state is lost; the identity key survives, as pRuntime's sealed
+   * key does. `wipeIdentity` also loses the sealed key (a new machine): a new identity, re-sealed
+   * under dataDir when given.
+   */
+  crash(opts?: { wipeIdentity?: boolean }): void
   /** Accept connections and requests, never answer (until cleared). */
   hang(on?: boolean): void
   /** Delay every answer by `ms` (0 clears). */
@@ -86,11 +91,14 @@ export async function startPruntimes(opts: PruntimesOptions, logger: Logger): Pr
         new Phactory({ identity, logger: log, paraStateVersion: opts.paraStateVersion, benchScore: opts.benchScore, registrationInfoVersion: opts.registrationInfoVersion })
       let phactory = make()
       const faults: Faults = { hang: false, error: false, delayMs: 0 }
-      const restart = (): void => {
-        identity = loadOrCreateIdentity(dir)
+      const restart = (wipeIdentity = false): void => {
+        if (wipeIdentity) {
+          if (dir) rmSync(join(dir, 'identity.json'), { force: true })
+          identity = loadOrCreateIdentity(dir)
+        }
         phactory = make()
       }
-      const srv = createPruntimeServer({ phactory: () => phactory, faults, enableKick: opts.enableKick ?? true, onKick: restart, logger: log })
+      const srv = createPruntimeServer({ phactory: () => phactory, faults, enableKick: opts.enableKick ?? true, onKick: () => restart(), logger: log })
       await new Promise<void>((resolve, reject) => {
         srv.server.once('error', reject)
         srv.server.listen(port, opts.host, () => resolve())
@@ -104,9 +112,9 @@ export async function startPruntimes(opts: PruntimesOptions, logger: Logger): Pr
         endpoint: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${actualPort}`,
         phactory: () => phactory,
         publicKey: () => u8aToHex(phactory.identity.identity.publicKey),
-        crash: () => {
-          log.warn('fault: crash (state lost)')
-          restart()
+        crash: (o) => {
+          log.warn({ wipeIdentity: !!o?.wipeIdentity }, 'fault: crash (chain state lost)')
+          restart(!!o?.wipeIdentity)
         },
         hang: (on = true) => {
           faults.hang = on
