@@ -31,7 +31,7 @@ export const DEFAULT_MAX_REQUEST_FRAME_BYTES = 16 * 1024
 const ID_BYTES = 8
 
 export interface BlobServerOptions {
-  /** Bind address; default 0.0.0.0 (upstream listened on all interfaces). */
+  /** Bind address; default: all interfaces, IPv4 and IPv6 (Node's default, as upstream). */
   host?: string
   /** TCP port (PHALA_DATA_PROVIDER_LOCAL_SERVER, default 8012); 0 picks a free port. */
   port: number
@@ -81,7 +81,7 @@ export function crcField(value: Uint8Array): Buffer {
 }
 
 export function createBlobServer(opts: BlobServerOptions, deps: BlobServerDeps): BlobServer {
-  const host = opts.host ?? '0.0.0.0'
+  const host = opts.host
   const secret = opts.secret ? opts.secret : undefined
   const maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_REQUEST_FRAME_BYTES
   const maxInflight = opts.maxInflight ?? 64
@@ -235,7 +235,7 @@ export function createBlobServer(opts: BlobServerOptions, deps: BlobServerDeps):
       const srv = createServer({ noDelay: true }, serve)
       if (opts.maxConnections !== undefined) srv.maxConnections = opts.maxConnections
       await new Promise<void>((resolve, reject) => {
-        const onError = (err: Error) => reject(new Error(`blob server cannot listen on ${host}:${opts.port}: ${err.message}; pick another port (PHALA_DATA_PROVIDER_LOCAL_SERVER) or stop the process using it`, { cause: err }))
+        const onError = (err: Error) => reject(new Error(`blob server cannot listen on ${host ?? '*'}:${opts.port}: ${err.message}; pick another port (PHALA_DATA_PROVIDER_LOCAL_SERVER) or stop the process using it`, { cause: err }))
         srv.once('error', onError)
         srv.listen(opts.port, host, () => {
           srv.off('error', onError)
