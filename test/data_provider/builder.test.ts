@@ -173,6 +173,8 @@ test('hard crash: the DB closes at a random moment while the builder writes; a r
     await store.close() // the builder's next read or write fails; it must not write half a range
     await b.stop()
     store = await openStore(dir)
+    const partial = await dump(store)
+    assert.ok(partial.size < clean.size, `round ${round}: the DB closed before the build was done`)
     await buildAll(store, c, 15)
     const resumed = await dump(store)
     await store.close()
