@@ -108,4 +108,12 @@ test('the feeder syncs a worker from InitRuntime to the head, across set changes
   await feedWorker(feeder, w.endpoint, { logger })
   info = await client.getInfo()
   assert.equal(Number(info.pendingMessages), 0)
+
+  // A restarted enclave replays the chain from InitRuntime: same identity, registered, nothing to resend.
+  w.crash()
+  const again = await feedWorker(feeder, w.endpoint, { logger, blocksPerCall: 50 })
+  info = await client.getInfo()
+  assert.equal(again.blocknum, again.paraHeadernum)
+  assert.equal(info.registered, true)
+  assert.equal(Number(info.pendingMessages), 0)
 })

@@ -388,7 +388,11 @@ export class Phactory {
     const nowHex = rt.storage.get(TIMESTAMP_NOW_KEY)
     if (nowHex) rt.lastBlockTimeMs = Number(new ScaleReader(nowHex).u64())
     const ingressHex = rt.storage.get(offchainIngressKey(rt.egress.origin))
-    rt.egress.purge(ingressHex ? new ScaleReader(ingressHex).u64() : 0n)
+    const onChainNext = ingressHex ? new ScaleReader(ingressHex).u64() : 0n
+    rt.egress.purge(onChainNext)
+    // A worker replaying the chain after a restart finds its earlier messages already taken:
+    // it does not benchmark again (pRuntime reacts to BenchStart once).
+    if (onChainNext > 0n) rt.benchReported = true
     const registered = rt.storage.has(registryWorkersKey(pubkey))
     if (registered && !rt.registered) this.#opts.logger.info({ pubkey: u8aToHex(pubkey) }, 'worker sees its registration on chain')
     rt.registered = registered
