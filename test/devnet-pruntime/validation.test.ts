@@ -247,3 +247,26 @@ test('GetRuntimeInfo: refused before the state is validated, then a devnet IAS a
   const other = await prpc<Resp>(w.endpoint, 'GetRuntimeInfo', req, res, { encodedOperator: new Uint8Array(32).fill(6) })
   assert.notEqual(u8aToHex(other.body.encodedRuntimeInfo), u8aToHex(r.body.encodedRuntimeInfo))
 })
+
+test('solo mode: the genesis state must be the relay genesis state; para calls are a chain mode mismatch', async () => {
+  w.crash()
+  const { encodeStorageState } = await import('../../src/common/bridge-types.js')
+  const mismatch = await prpc(w.endpoint, 'InitRuntime', 'pruntime_rpc.InitRuntimeRequest', 'pruntime_rpc.InitRuntimeResponse', {
+    encodedGenesisInfo: await chain.genesisInfo(),
+    encodedGenesisState: chain.genesisState(),
+    isParachain: false,
+  })
+  assert.equal(mismatch.error, 'state root mismatch')
+  const ok = await prpc(w.endpoint, 'InitRuntime', 'pruntime_rpc.InitRuntimeRequest', 'pruntime_rpc.InitRuntimeResponse', {
+    encodedGenesisInfo: await chain.genesisInfo(),
+    encodedGenesisState: encodeStorageState([...chain.relay[0]!.state]),
+    isParachain: false,
+  })
+  assert.equal(ok.status, 200, ok.error)
+  // As in pRuntime, the relay part is synced first; the para part then fails.
+  const r = await binApi(w.endpoint, 'sync_combined_headers', await chain.combined(101, 102, 0))
+  assert.equal(r.parsed.message, 'ChainModeMismatch')
+  assert.equal((await getInfo(w.endpoint)).headernum, 103)
+
+  assert.equal((await binApi(w.endpoint, 'sync_combined_headers', await chain.combined(103, 103, 99))).status, 'ok')
+})

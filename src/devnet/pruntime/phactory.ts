@@ -320,7 +320,6 @@ export class Phactory {
   /** Relay part, then para part; relay progress stays when the para part fails (as pRuntime). */
   syncCombinedHeaders(relay: RelayHeaderIn[], para: Uint8Array[], proof: Uint8Array[]): { relaychainSyncedTo: number; parachainSyncedTo: number } {
     const rt = this.#runtime()
-    if (!rt.isParachain) throw new PRuntimeError('ChainModeMismatch')
     const relaychainSyncedTo = this.syncHeader(relay)
     const parachainSyncedTo = para.length === 0 ? rt.para.nextParaHeaderNumber - 1 : this.syncParaHeader(para, proof)
     return { relaychainSyncedTo, parachainSyncedTo }
