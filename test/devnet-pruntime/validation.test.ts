@@ -267,6 +267,6 @@ test('solo mode: the genesis state must be the relay genesis state; para calls a
   const r = await binApi(w.endpoint, 'sync_combined_headers', await chain.combined(101, 102, 0))
   assert.equal(r.parsed.message, 'ChainModeMismatch')
   assert.equal((await getInfo(w.endpoint)).headernum, 103)
-
+  // Relay-only batches are fine in solo mode.
   assert.equal((await binApi(w.endpoint, 'sync_combined_headers', await chain.combined(103, 103, 99))).status, 'ok')
 })
