@@ -15,9 +15,11 @@ import { loadOrCreateIdentity, type WorkerIdentity } from './identity.js'
 import { Phactory } from './phactory.js'
 import { createPruntimeServer, type Faults } from './server.js'
 
-export { Phactory } from './phactory.js'
+export { Phactory, type PhactoryOptions } from './phactory.js'
 export { PRuntimeError } from './errors.js'
 export type { Faults } from './server.js'
+export { Feeder, feedWorker, type FeedOptions, type RpcSender } from './feeder.js'
+export { PruntimeClient, PruntimeCallError, type PhactoryInfoPlain } from './client.js'
 
 export interface PruntimesOptions {
   count: number
