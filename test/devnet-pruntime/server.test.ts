@@ -77,6 +77,16 @@ test('JSON mode: ?json and GET answer snake_case JSON; errors as ProtoError text
   assert.ok('memory_usage' in j && 'system' in j)
   const g = (await (await fetch(`${w.endpoint}/prpc/PhactoryAPI.GetInfo`)).json()) as Record<string, unknown>
   assert.equal(g.blocknum, 1)
+  // JSON input: snake_case fields, bytes as 0x-hex.
+  w.crash()
+  const jInit = await fetch(`${w.endpoint}/prpc/PhactoryAPI.InitRuntime?json`, {
+    method: 'POST',
+    body: JSON.stringify({ encoded_genesis_info: u8aToHex(await chain.genesisInfo()), encoded_genesis_state: u8aToHex(chain.genesisState()), is_parachain: true }),
+  })
+  assert.equal(jInit.status, 200)
+  const jr = (await jInit.json()) as Record<string, string>
+  assert.match(jr.encoded_public_key!, /^0x[0-9a-f]{64}$/)
+  assert.equal(jr.encoded_genesis_block_hash, chain.relay[0]!.hash)
   const e = await fetch(`${w.endpoint}/prpc/PhactoryAPI.GetRuntimeInfo?json`, { method: 'POST', body: JSON.stringify({ force_refresh_ra: true }) })
   assert.equal(e.status, 500)
   assert.match(((await e.json()) as { error: string }).error, /^ProtoError \{ message: ".*not validated.*" \}$/)
