@@ -35,8 +35,11 @@ export function encodeVarint(n: number): Buffer {
  */
 export class FrameDecoder {
   readonly maxFrameBytes: number
+  // Pending chunks are #chunks[#head..]; a head index instead of shift() keeps a body that arrives
+  // in many tiny chunks linear to consume.
   #chunks: Buffer[] = []
-  #offset = 0 // into #chunks[0]
+  #head = 0
+  #offset = 0 // into #chunks[#head]
   #available = 0
   #need: number | undefined
 
@@ -74,7 +77,7 @@ export class FrameDecoder {
     let value = 0
     let mul = 1
     let i = 0
-    let ci = 0
+    let ci = this.#head
     let off = this.#offset
     while (i < this.#available) {
       const chunk = this.#chunks[ci]!
@@ -101,20 +104,27 @@ export class FrameDecoder {
   #skip(n: number): void {
     this.#available -= n
     while (n > 0) {
-      const chunk = this.#chunks[0]!
+      const chunk = this.#chunks[this.#head]!
       const left = chunk.length - this.#offset
       if (n < left) {
         this.#offset += n
         return
       }
       n -= left
-      this.#chunks.shift()
+      this.#head++
       this.#offset = 0
+    }
+    if (this.#head === this.#chunks.length) {
+      this.#chunks = []
+      this.#head = 0
+    } else if (this.#head > 1024 && this.#head * 2 > this.#chunks.length) {
+      this.#chunks = this.#chunks.slice(this.#head)
+      this.#head = 0
     }
   }
 
   #take(n: number): Buffer {
-    const first = this.#chunks[0]!
+    const first = this.#chunks[this.#head]!
     if (first.length - this.#offset >= n) {
       const view = first.subarray(this.#offset, this.#offset + n)
       this.#skip(n)
@@ -123,7 +133,7 @@ export class FrameDecoder {
     const out = Buffer.allocUnsafe(n)
     let filled = 0
     while (filled < n) {
-      const chunk = this.#chunks[0]!
+      const chunk = this.#chunks[this.#head]!
       const part = Math.min(n - filled, chunk.length - this.#offset)
       chunk.copy(out, filled, this.#offset, this.#offset + part)
       filled += part
