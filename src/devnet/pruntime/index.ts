@@ -33,6 +33,8 @@ export interface PruntimesOptions {
   paraStateVersion?: TrieVersion
   benchScore?: number
   registrationInfoVersion?: 1 | 2
+  /** See PhactoryOptions.heartbeatEveryBlocks (default 0: no heartbeats). */
+  heartbeatEveryBlocks?: number
 }
 
 /** Per-worker control (in-process). */
@@ -90,7 +92,7 @@ export async function startPruntimes(opts: PruntimesOptions, logger: Logger): Pr
       const dir = opts.dataDir ? join(opts.dataDir, `pruntime-${i}`) : undefined
       let identity: WorkerIdentity = loadOrCreateIdentity(dir)
       const make = (): Phactory =>
-        new Phactory({ identity, logger: log, paraStateVersion: opts.paraStateVersion, benchScore: opts.benchScore, registrationInfoVersion: opts.registrationInfoVersion })
+        new Phactory({ identity, logger: log, paraStateVersion: opts.paraStateVersion, benchScore: opts.benchScore, registrationInfoVersion: opts.registrationInfoVersion, heartbeatEveryBlocks: opts.heartbeatEveryBlocks })
       let phactory = make()
       const faults: Faults = { hang: false, error: false, delayMs: 0 }
       const restart = (wipeIdentity = false): void => {

@@ -48,3 +48,8 @@ export function offchainIngressKey(encodedOrigin: Uint8Array): string {
 export function workerBindingsKey(pubkey: Uint8Array): string {
   return twox64ConcatKey('PhalaComputation', 'WorkerBindings', pubkey)
 }
+
+/** Para: PhalaComputation.Sessions(session) = SessionInfo; its first byte is the WorkerState. */
+export function sessionsKey(session: Uint8Array): string {
+  return twox64ConcatKey('PhalaComputation', 'Sessions', session)
+}
