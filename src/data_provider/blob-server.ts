@@ -42,6 +42,7 @@ export interface BlobServerOptions {
   maxPendingBytes?: number
   /** Time a connection has to complete the secret handshake. */
   authTimeoutMs?: number
+  /** Connections beyond this many are closed as soon as accepted (default 1024). */
   maxConnections?: number
   /** Period of the traffic log line (only when there was traffic), ms; 0 = off. Default 60 000. */
   statsIntervalMs?: number
@@ -233,7 +234,7 @@ export function createBlobServer(opts: BlobServerOptions, deps: BlobServerDeps):
     async start() {
       if (bound) return bound
       const srv = createServer({ noDelay: true }, serve)
-      if (opts.maxConnections !== undefined) srv.maxConnections = opts.maxConnections
+      srv.maxConnections = opts.maxConnections ?? 1024
       await new Promise<void>((resolve, reject) => {
         const onError = (err: Error) => reject(new Error(`blob server cannot listen on ${host ?? '*'}:${opts.port}: ${err.message}; pick another port (PHALA_DATA_PROVIDER_LOCAL_SERVER) or stop the process using it`, { cause: err }))
         srv.once('error', onError)

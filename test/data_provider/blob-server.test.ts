@@ -269,3 +269,15 @@ test('traffic is logged periodically, only when there was traffic', async (t) =>
   const line = JSON.parse(lines.find((l) => l.includes('blob server traffic'))!) as { requests: number; hits: number }
   assert.deepEqual([line.requests, line.hits], [1, 1])
 })
+
+test('connections beyond maxConnections are closed; the others keep working', async (t) => {
+  const { port } = await startServer(t, async (k) => valueOf(k), { maxConnections: 2 })
+  const a = createBlobClient({ host: '127.0.0.1', port })
+  const b = createBlobClient({ host: '127.0.0.1', port })
+  const c = createBlobClient({ host: '127.0.0.1', port })
+  t.after(() => Promise.all([a.close(), b.close(), c.close()]).then(() => undefined))
+  assert.ok(await a.get('x'))
+  assert.ok(await b.get('y'))
+  await assert.rejects(c.get('z'), /Connection closed\./)
+  assert.ok(await a.get('again'))
+})
