@@ -8,7 +8,7 @@
  *     ready, runs the in-order step (`finalize`: continuity check, justification probe), and writes
  *     records + the resume cursor in ONE atomic LevelDB batch (capped in blocks and bytes);
  *   - a block whose fetch fails is retried with backoff forever, each failure logged with the block
- *     number and cause (error level from the 5th attempt on); the process never exits for it;
+ *     number and cause (error level from the 3rd attempt on); the process never exits for it;
  *   - after a crash the cursor says exactly which block comes next: no gap, no half record.
  */
 import type { Logger } from '../../common/logger.js'
@@ -98,7 +98,7 @@ export class FetchPipeline<R, C extends object> {
           const delayMs = backoffDelay(attempt, { minMs: 250, maxMs: 30_000 })
           const fields = { err, chain: this.spec.name, block: n, attempt, delayMs }
           const msg = `${this.spec.name} block ${n}: fetch failed (attempt ${attempt}): ${(err as Error)?.message ?? String(err)}; retrying in ${delayMs} ms`
-          if (attempt >= 5) this.log.error(fields, msg)
+          if (attempt >= 3) this.log.error(fields, msg)
           else this.log.warn(fields, msg)
           await sleep(delayMs, signal)
         }
