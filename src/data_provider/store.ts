@@ -122,6 +122,12 @@ export function decodeWindow(b: Uint8Array): WindowRecord {
   return getCodec().decode<WindowRecord>(T.window, b)
 }
 export function encodeRangeMeta(r: RangeMetaRecord): Uint8Array {
+  // Upstream's dry meta has no blob fields at all (they are added when the window ends); leave them
+  // out rather than writing explicit zeros, so the bytes match upstream's.
+  if (r.blobSyncHeaderReqKey === '' && r.blobParentStopBlock === 0 && r.blobParaStopBlock === 0) {
+    const { blobParentStopBlock: _a, blobParaStopBlock: _b, blobSyncHeaderReqKey: _c, ...dry } = r
+    return getCodec().encode(T.range, dry)
+  }
   return getCodec().encode(T.range, r)
 }
 export function decodeRangeMeta(b: Uint8Array): RangeMetaRecord {

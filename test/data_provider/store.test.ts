@@ -56,3 +56,24 @@ test('opening a DB locked by another handle fails with a clear error', async (t)
   t.after(() => a.close())
   await assert.rejects(openStore(dir), (e: Error & { code?: string }) => e.code === 'ERR_STORE_OPEN' && /PHALA_LOCAL_DB_PATH/.test(e.message))
 })
+
+test('a dry RangeMeta is encoded without blob fields, as upstream writes it; with them once the window ends', () => {
+  const dry: RangeMetaRecord = {
+    parentStartBlock: 10, parentStopBlock: 11, paraStartBlock: 3, paraStopBlock: 3, parentRange: [10, 11], paraRange: [3],
+    drySyncHeaderReqKey: 'drySyncHeader:10:11:3:3', latestSetId: 2, blobParentStopBlock: 0, blobParaStopBlock: 0, blobSyncHeaderReqKey: '',
+  }
+  const bytes = Buffer.from(encodeRangeMeta(dry))
+  // field 9 (varint) = 0x48, 10 (varint) = 0x50, 11 (string) = 0x5a: none present
+  const tags: number[] = []
+  for (let i = 0; i < bytes.length;) {
+    const tag = bytes[i]!
+    tags.push(tag >> 3)
+    const wire = tag & 7
+    i++
+    if (wire === 0) { while (bytes[i]! & 0x80) i++; i++ } else if (wire === 2) { let len = 0, mul = 1; while (bytes[i]! & 0x80) { len += (bytes[i]! & 0x7f) * mul; mul *= 128; i++ } len += bytes[i]! * mul; i += 1 + len } else throw new Error(`wire ${wire}`)
+  }
+  assert.deepEqual([...new Set(tags)].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8])
+  const withBlob = { ...dry, blobParentStopBlock: 20, blobParaStopBlock: 5, blobSyncHeaderReqKey: 'blobRange:10:20:3:5:SyncHeaderReq' }
+  assert.deepEqual(getCodec().decode('prb.db.RangeMeta', encodeRangeMeta(withBlob)), withBlob)
+  assert.deepEqual(getCodec().decode('prb.db.RangeMeta', bytes), dry)
+})
