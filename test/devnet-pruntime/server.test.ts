@@ -242,3 +242,24 @@ test('WorkerRegistrationInfoV2 (with para id) when InitRuntime carries attestati
   assert.equal(v2.paraId, chain.paraId)
   assert.throws(() => decodeExact('WorkerRegistrationInfo', r.body.encodedRuntimeInfo))
 })
+
+test('startPruntimes listens on consecutive ports from basePort and names the port in use on failure', async () => {
+  let started: RunningPruntimes | undefined
+  let base = 0
+  for (let attempt = 0; attempt < 5 && !started; attempt++) {
+    base = 20000 + Math.floor(Math.random() * 30000)
+    try {
+      started = await startPruntimes({ count: 3, host: '127.0.0.1', basePort: base }, quietLogger())
+    } catch {
+      started = undefined // a port of the range was taken: try another range
+    }
+  }
+  assert.ok(started, 'no free port range found')
+  try {
+    assert.deepEqual(started.workers.map((x) => x.port), [base, base + 1, base + 2])
+    assert.equal(started.workers[2]!.endpoint, `http://127.0.0.1:${base + 2}`)
+    await assert.rejects(startPruntimes({ count: 1, host: '127.0.0.1', basePort: base + 1 }, quietLogger()), new RegExp(`127\\.0\\.0\\.1:${base + 1}`))
+  } finally {
+    await started.stop()
+  }
+})
