@@ -14,7 +14,7 @@ import { createChainConnection, type ChainConnection } from '../common/chain.js'
 import { AbortedError, retry, sleep } from '../common/retry.js'
 import type { DataProviderConfig } from '../config/index.js'
 import { createWalkie, type Walkie, type WalkieInit } from '../walkie/index.js'
-import { createBlobBuilder, type BlobBuilder } from './builder.js'
+import { createBlobBuilder, type BlobBuilder, type BlobBuilderProgress } from './builder.js'
 import { createBlobServer } from './blob-server.js'
 import { createStore, type GenesisRecord } from './store.js'
 import {
@@ -55,6 +55,8 @@ export interface RunningDataProvider extends RunningModule {
   readonly relay: ChainConnection
   readonly para: ChainConnection
   fetchStats(): ReturnType<Fetcher['progress']> | undefined
+  /** The builder's heights (range height, batch height ...), once booted. */
+  builderProgress(): BlobBuilderProgress | undefined
 }
 
 export async function startDataProvider(o: DataProviderOptions, deps: { logger: Logger }): Promise<RunningDataProvider> {
@@ -211,6 +213,7 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
     relay,
     para,
     fetchStats: () => fetcher?.progress(),
+    builderProgress: () => builder?.progress(),
     stop,
   }
 }

@@ -12,6 +12,7 @@ import { startDevnet, type Devnet, type DevnetOptions } from '../../src/devnet/d
 import { startDataProvider, type DataProviderOptions, type RunningDataProvider } from '../../src/data_provider/main.js'
 import { decodeRangeMeta, type BlobClient } from '../../src/data_provider/index.js'
 import { PruntimeClient, type PhactoryInfoPlain } from '../../src/devnet/pruntime/client.js'
+import type { DataProviderInfo } from '../../src/walkie/messages.js'
 
 export function quiet(): Logger {
   const level = (process.env.DP_TEST_LOG as 'debug' | 'info' | 'warn' | undefined) ?? 'fatal'
@@ -65,17 +66,37 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number
   }
 }
 
-/** The data provider has fetched and processed both chains up to the devnet's finalized heads. */
-export function caughtUp(dp: RunningDataProvider, dn: Devnet): boolean {
-  const i = dp.info()
+/** The last final relay block with a justification: where the last dry range ends. */
+export function lastJustified(dn: Devnet): number {
+  for (let n = dn.status().relay.finalized; n > 0; n--) if (dn.relay.chain.byNumber(n)!.justification) return n
+  return 0
+}
+
+/** Every height the data provider reports, with the builder's range height. */
+export interface Heights extends DataProviderInfo {
+  rangeHeight: number
+  /** last para block inside a written batch (-1: none or batches off) */
+  batchHeight: number
+}
+
+export function heightsOf(dp: RunningDataProvider): Heights {
+  return { ...dp.info(), rangeHeight: dp.builderProgress()?.parentRangeHeight ?? -1, batchHeight: dp.builderProgress()?.paraBatchCommittedHeight ?? -1 }
+}
+
+/** Both chains fetched and processed up to the devnet's finalized heads, the last range written. */
+export function isCaughtUp(i: Heights, dn: Devnet): boolean {
   const s = dn.status()
   return i.parentFetchedHeight >= s.relay.finalized && i.paraFetchedHeight >= s.para.finalized
     && i.parentTarget >= s.relay.finalized && i.parentProcessedHeight >= s.relay.finalized && i.paraCommittedHeight >= s.para.finalized
-    && i.status === 'S_IDLE'
+    && i.rangeHeight >= lastJustified(dn) && i.status === 'S_IDLE'
+}
+
+export function caughtUp(dp: RunningDataProvider, dn: Devnet): boolean {
+  return isCaughtUp(heightsOf(dp), dn)
 }
 
 export function describeProgress(dp: RunningDataProvider, dn: Devnet): string {
-  return JSON.stringify({ dp: dp.info(), devnet: dn.status() })
+  return JSON.stringify({ dp: heightsOf(dp), devnet: dn.status(), lastJustified: lastJustified(dn) })
 }
 
 export interface FeedResult {

@@ -17,7 +17,7 @@ import type { Devnet } from '../../src/devnet/devnet.js'
 import { startPruntimes, type RunningPruntimes } from '../../src/devnet/pruntime/index.js'
 import { PruntimeClient } from '../../src/devnet/pruntime/client.js'
 import { createWalkie, type Walkie } from '../../src/walkie/index.js'
-import { caughtUp, describeProgress, feedFromBlobs, quiet, startDp, startTestDevnet, tempDir, waitFor } from './e2e-helpers.js'
+import { caughtUp, describeProgress, feedFromBlobs, lastJustified, quiet, startDp, startTestDevnet, tempDir, waitFor } from './e2e-helpers.js'
 
 const logger = quiet()
 let dn: Devnet
@@ -90,12 +90,6 @@ test('Walkie: GetDataProviderInfo has every field with the blob server port; Get
   assert.equal(missing.data.length, 0)
 })
 
-/** The last final relay block with a justification: where the last dry range ends. */
-function lastJustified(): number {
-  for (let n = dn.status().relay.finalized; n > 0; n--) if (dn.relay.chain.byNumber(n)!.justification) return n
-  return 0
-}
-
 async function relayLessParaBlock1Hash(): Promise<string> {
   return dn.para.chain.byNumber(1)!.hash.toLowerCase()
 }
@@ -112,7 +106,7 @@ test('a devnet pRuntime is fed from InitRuntime to the head through the blob ser
   })
   const r = await feedFromBlobs(blob, w.endpoint)
   const i = dp.info()
-  assert.equal(r.info.headernum - 1, lastJustified(), 'relay headers synced to the last justified final relay block')
+  assert.equal(r.info.headernum - 1, lastJustified(dn), 'relay headers synced to the last justified final relay block')
   assert.equal(r.info.blocknum, r.info.paraHeadernum, 'every synced para header dispatched')
   assert.ok(r.info.blocknum - 1 >= i.paraCommittedHeight - 4, `para blocks dispatched to ${r.info.blocknum - 1} of ${i.paraCommittedHeight}`)
   assert.ok(r.headerCalls >= 4 && r.blockCalls >= 60, JSON.stringify(r))
@@ -143,7 +137,7 @@ test('a worker whose genesis lies in the middle of a range is fed through the pe
   })
   assert.equal((await pc.getInfo()).headernum, mid + 1)
   const r = await feedFromBlobs(blob, w.endpoint, { useCoverIndex: true })
-  assert.equal(r.info.headernum - 1, lastJustified())
+  assert.equal(r.info.headernum - 1, lastJustified(dn))
   assert.equal(r.info.blocknum, r.info.paraHeadernum)
   assert.equal('0x' + r.info.stateRoot, dn.para.chain.byNumber(r.info.blocknum - 1)!.header.stateRoot)
 })
