@@ -29,6 +29,7 @@ import { type MethodTable, type RpcServer, createRpcServer } from './chain/rpc-s
 import { RelayChain } from './relay/relay.js'
 import { RpcError } from './chain/rpc-error.js'
 import { createParaRuntimeAsync } from './para-runtime/index.js'
+import { startPruntimes, type RunningPruntimes } from './pruntime/index.js'
 
 export interface DevnetOptions {
   host: string
@@ -49,6 +50,8 @@ export interface DevnetOptions {
   /** Passed through for the pRuntime simulator (not used by the chain engine). */
   pruntimes?: number
   pruntimePort?: number
+  /** pRuntime workers keep their identity under this folder across restarts (in memory without it). */
+  pruntimeDataDir?: string
   /** GRANDPA authorities per set (default 4). */
   authorities?: number
   /** Relay finality trails the best block by this many blocks (default 1). */
@@ -86,6 +89,8 @@ export interface Devnet {
   readonly controlPort?: number
   readonly relay: RelayChain
   readonly para: ParaChain
+  /** The simulated pRuntime workers (`pruntimes` of them; none when 0 or unset). */
+  readonly pruntimes: RunningPruntimes | undefined
   /** Make `n` relay blocks now (and the para blocks that fall on them). */
   makeBlocks(n: number): Promise<void>
   pause(): void
@@ -207,11 +212,19 @@ export async function startDevnet(options: Partial<DevnetOptions>, logger: Logge
 
   let control: http.Server | undefined
   let timer: NodeJS.Timeout | undefined
+  let pruntimes: RunningPruntimes | undefined
   try {
     await Promise.all(servers.map((s) => s.start()))
     if (o.controlPort !== undefined) control = await startControl(o.host, o.controlPort, { ...ctl, makeBlocks, status }, logger)
+    if (o.pruntimes) {
+      pruntimes = await startPruntimes(
+        { count: o.pruntimes, host: o.host, basePort: o.pruntimePort ?? 8000, ...(o.pruntimeDataDir ? { dataDir: o.pruntimeDataDir } : {}) },
+        logger.child({ component: 'pruntime' }),
+      )
+    }
   } catch (e) {
     await Promise.all(servers.map((s) => s.stop()))
+    if (control) await new Promise<void>((r) => control!.close(() => r()))
     throw e
   }
   // A tick is skipped while the previous timed block is still being made, so a slow block never queues up more.
@@ -234,6 +247,7 @@ export async function startDevnet(options: Partial<DevnetOptions>, logger: Logge
     ...(controlPort !== undefined ? { controlPort, controlUrl: `http://${o.host}:${controlPort}` } : {}),
     relay,
     para,
+    pruntimes,
     makeBlocks,
     ...ctl,
     status,
@@ -242,6 +256,7 @@ export async function startDevnet(options: Partial<DevnetOptions>, logger: Logge
       stopped = true
       if (timer) clearInterval(timer)
       timer = undefined
+      await pruntimes?.stop()
       await queue.catch(() => undefined)
       para.pool.clear()
       await Promise.all(servers.map((s) => s.stop()))
@@ -254,8 +269,8 @@ export async function startDevnet(options: Partial<DevnetOptions>, logger: Logge
   logger.info({
     relay: devnet.relayUrl, para: devnet.paraUrl, relayHttp: devnet.relayHttpUrl, paraHttp: devnet.paraHttpUrl,
     control: devnet.controlUrl ?? null, paraGenesis: para.chain.genesisHash, paraBlock1: para.chain.byNumber(1)?.hash ?? null,
-    relayGenesis: relay.chain.genesisHash, blockMs: o.blockMs,
-  }, `devnet ready: relay ${devnet.relayUrl}, para ${devnet.paraUrl}${devnet.controlUrl ? `, control ${devnet.controlUrl}` : ''}`)
+    relayGenesis: relay.chain.genesisHash, blockMs: o.blockMs, pruntimes: pruntimes?.workers.map((w) => w.endpoint) ?? [],
+  }, `devnet ready: relay ${devnet.relayUrl}, para ${devnet.paraUrl}${devnet.controlUrl ? `, control ${devnet.controlUrl}` : ''}${pruntimes ? `, ${pruntimes.workers.length} pRuntimes from ${pruntimes.workers[0]?.endpoint}` : ''}`)
   return devnet
 }
 
