@@ -19,6 +19,7 @@ export function devnetOptions(c: DevnetConfig): DevnetOptions {
     pools: c.PHALA_DEVNET_POOLS,
     pruntimes: c.PHALA_DEVNET_PRUNTIMES,
     pruntimePort: c.PHALA_DEVNET_PRUNTIME_PORT,
+    ...(c.PHALA_DEVNET_DATA_DIR ? { pruntimeDataDir: c.PHALA_DEVNET_DATA_DIR } : {}),
   }
 }
 

@@ -85,3 +85,4 @@ export const PHALA_DEVNET_CONTROL_PORT = int({ name: 'PHALA_DEVNET_CONTROL_PORT'
 export const PHALA_DEVNET_POOLS = int({ name: 'PHALA_DEVNET_POOLS', default: 2, min: 0, max: 10000, description: 'devnet stake pools owned by //Alice at genesis' })
 export const PHALA_DEVNET_PRUNTIMES = int({ name: 'PHALA_DEVNET_PRUNTIMES', default: 4, min: 0, max: 10000, description: 'devnet pRuntime workers started' })
 export const PHALA_DEVNET_PRUNTIME_PORT = int({ name: 'PHALA_DEVNET_PRUNTIME_PORT', default: 8000, min: 0, max: 65535, unit: 'TCP port', description: 'port of the first devnet pRuntime; the others follow' })
+export const PHALA_DEVNET_DATA_DIR = optionalStr({ name: 'PHALA_DEVNET_DATA_DIR', expected: 'a directory path', description: 'devnet pRuntime workers keep their identity keys here across restarts (in memory when unset)' })
