@@ -28,7 +28,7 @@ export function devnetOptions(c: DevnetConfig): DevnetOptions {
  * this version (the entry says so and exits 2).
  */
 export const MODULE_LOADERS: { [M in ModuleName]: (() => Promise<ModuleStart<ConfigFor<M>>>) | null } = {
-  data_provider: null,
+  data_provider: async () => (await import('./data_provider/main.js')).start,
   lifecycle: null,
   trade: null,
   monitor: null,
