@@ -13,7 +13,7 @@ import type { DataProviderStore, GenesisRecord } from '../store.js'
 import { HashLoader, type RpcClient } from './hashes.js'
 import { checkParaContinuity, fetchParaBlock, putParaBlock, type FetchedParaBlock, type ParaCursor } from './para.js'
 import { FetchPipeline, type PipelineStats } from './pipeline.js'
-import { fetchRelayBlock, probeRelayJustification, putRelayBlock, type FetchedRelayBlock, type RelayCursor } from './relay.js'
+import { fetchRelayBlock, probeRelayJustification, relayFetchContext, putRelayBlock, type FetchedRelayBlock, type RelayCursor } from './relay.js'
 import { parasHeadsKey } from './scale-util.js'
 import { TargetTracker } from './target.js'
 
@@ -72,7 +72,7 @@ export function createFetcher(opts: FetcherOptions, deps: FetcherDeps): Fetcher 
   if (!Number.isInteger(opts.parentParallel) || opts.parentParallel < 1) throw new RangeError(`parentParallel must be a positive integer, got ${opts.parentParallel}`)
   if (!Number.isInteger(opts.paraParallel) || opts.paraParallel < 1) throw new RangeError(`paraParallel must be a positive integer, got ${opts.paraParallel}`)
 
-  const relayCtx = { chain: deps.relay, hashes: new HashLoader(deps.relay), headsKey: parasHeadsKey(g.paraId), justificationPeriod: period }
+  const relayCtx = relayFetchContext(deps.relay, new HashLoader(deps.relay), parasHeadsKey(g.paraId), period)
   const paraCtx = { chain: deps.para, hashes: new HashLoader(deps.para) }
   const relayTarget = new TargetTracker(deps.relay, pollMs, log)
   const paraTarget = new TargetTracker(deps.para, pollMs, log)
@@ -89,7 +89,11 @@ export function createFetcher(opts: FetcherOptions, deps: FetcherDeps): Fetcher 
       putRelayBlock(batch, b)
       return b.number
     },
-    initialState: async (saved) => saved ?? { next: g.parentNumber, justifiedPeriod: -1 },
+    initialState: async (saved) => {
+      const c = saved ?? { next: g.parentNumber, justifiedPeriod: -1 }
+      relayCtx.hints.committedPeriod = c.justifiedPeriod
+      return c
+    },
     onCommit: (last) => deps.onParentCommit?.(last),
   }, deps.store, relayTarget, log)
 

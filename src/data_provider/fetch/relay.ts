@@ -11,10 +11,14 @@
  * Justifications without downloading every block (upstream's chain_getBlock for every block,
  * weakness 3). A node keeps a GRANDPA justification for (a) every block that enacts a set change
  * (its header carries a GRANDPA consensus digest) and (b) the first finalized block at or after each
- * multiple of its `justification_period` (512 on Polkadot/Kusama). So chain_getBlock is asked only
- * for blocks with a GRANDPA digest, for multiples of the period, and, in order at commit time, for
- * the following blocks of a period until its justified block is found (usually none: the multiple
- * itself is justified). `justificationPeriod: 0` asks chain_getBlock for every block (upstream).
+ * multiple of its `justification_period` (512 on Polkadot/Kusama). The rule, applied in order at
+ * commit time, is therefore: a block with a GRANDPA digest or at a multiple of the period is asked;
+ * any other block is asked only while its period has shown no justified block yet, and counts as
+ * unjustified once one was seen. So the records do not depend on fetch timing. The fetch stage only
+ * guesses ahead: after its round of calls, a block of a period with no justified block seen yet
+ * (its multiple was not justified, or the walk starts mid-period) asks chain_getBlock at once, so
+ * the in-order step rarely needs a call of its own. On a normal chain a period costs one
+ * chain_getBlock. `justificationPeriod: 0` asks chain_getBlock for every block (upstream).
  * A justification a node stored for another reason (imported while syncing) is not seen in the
  * period mode; the ranges then simply end at the next justified block, still valid for pRuntime.
  */
@@ -33,6 +37,12 @@ export interface RelayFetchContext {
   headsKey: string
   /** 0 = chain_getBlock for every block */
   justificationPeriod: number
+  /** Hints for the fetch stage's guess (never decide a record). */
+  hints: { committedPeriod: number; fetchedJustified: Map<number, number> }
+}
+
+export function relayFetchContext(chain: RpcClient, hashes: HashLoader, headsKey: string, justificationPeriod: number): RelayFetchContext {
+  return { chain, hashes, headsKey, justificationPeriod, hints: { committedPeriod: -1, fetchedJustified: new Map() } }
 }
 
 export interface FetchedRelayBlock {
@@ -42,9 +52,11 @@ export interface FetchedRelayBlock {
   setId: number
   paraNumber: number
   paraProof: Uint8Array
-  /** undefined: not looked at yet (the in-order probe decides) */
+  /** undefined: not asked (header only) */
   justification: Uint8Array | null | undefined
   authoritySetChange: Uint8Array
+  /** a GRANDPA digest or a multiple of the period (or period 0): its justification always counts */
+  mandatory: boolean
 }
 
 /** The cursor persisted with each relay commit. */
@@ -77,6 +89,11 @@ async function authoritySetChange(ctx: RelayFetchContext, hash: string, setId: b
 export async function fetchRelayBlock(ctx: RelayFetchContext, n: number, signal?: AbortSignal): Promise<FetchedRelayBlock> {
   const hash = await ctx.hashes.get(n)
   const P = ctx.justificationPeriod
+  const period = P === 0 ? 0 : Math.floor(n / P)
+  const resolved = (): boolean => {
+    const foundAt = ctx.hints.fetchedJustified.get(period)
+    return P > 0 && (ctx.hints.committedPeriod >= period || (foundAt !== undefined && foundAt < n))
+  }
   const wholeBlock = P === 0 || n % P === 0
   const [head, storage, proof] = await Promise.all([
     wholeBlock ? getJustification(ctx, hash, signal) : ctx.chain.rpc<HeaderJson | null>('chain_getHeader', [hash], { signal }).then((h) => ({ header: h, justification: undefined })),
@@ -86,7 +103,13 @@ export async function fetchRelayBlock(ctx: RelayFetchContext, n: number, signal?
   if (!head.header) throw new Error(`chain_getHeader(${hash}) returned null`)
   const header = headerBytes(head.header, hash, `relay block ${n}`)
   let justification: Uint8Array | null | undefined = head.justification
-  if (justification === undefined && hasGrandpaDigest(head.header)) justification = (await getJustification(ctx, hash, signal)).justification
+  const mandatory = P === 0 || n % P === 0 || hasGrandpaDigest(head.header)
+  // By now the period's multiple (fetched alongside) has usually shown its justification.
+  if (justification === undefined && (mandatory || !resolved())) justification = (await getJustification(ctx, hash, signal)).justification
+  if (justification && P > 0) {
+    const at = ctx.hints.fetchedJustified.get(period)
+    if (at === undefined || n < at) ctx.hints.fetchedJustified.set(period, n)
+  }
   const values = new Map<string, string | null>()
   for (const set of storage ?? []) for (const [k, v] of set.changes) values.set(k.toLowerCase(), v)
   const setId = u64FromStorage(values.get(STORAGE_KEYS.grandpaSetId))
@@ -99,23 +122,31 @@ export async function fetchRelayBlock(ctx: RelayFetchContext, n: number, signal?
     paraProof: encodeProof(proof.proof),
     justification,
     authoritySetChange: NONE,
+    mandatory,
   }
   if (justification) block.authoritySetChange = await authoritySetChange(ctx, hash, setId, signal)
   return block
 }
 
-/** In-order step: settle `justification` of blocks the fetch stage did not look at (the period probe). */
+/** In-order step: the justification rule (see the top of this file), the same whatever was guessed. */
 export async function probeRelayJustification(ctx: RelayFetchContext, b: FetchedRelayBlock, cursor: RelayCursor, signal?: AbortSignal): Promise<void> {
   const P = ctx.justificationPeriod
-  if (b.justification === undefined) {
-    const period = Math.floor(b.number / P)
-    if (cursor.justifiedPeriod >= period) b.justification = null
-    else {
+  const period = P === 0 ? 0 : Math.floor(b.number / P)
+  if (!b.mandatory) {
+    if (cursor.justifiedPeriod >= period) {
+      b.justification = null
+      b.authoritySetChange = NONE
+    } else if (b.justification === undefined) {
       b.justification = (await getJustification(ctx, b.hash, signal)).justification
       if (b.justification) b.authoritySetChange = await authoritySetChange(ctx, b.hash, BigInt(b.setId), signal)
     }
   }
-  if (b.justification && P > 0) cursor.justifiedPeriod = Math.max(cursor.justifiedPeriod, Math.floor(b.number / P))
+  if (b.justification && P > 0) {
+    cursor.justifiedPeriod = Math.max(cursor.justifiedPeriod, period)
+    // Hints for the fetch stage; forget periods behind us.
+    ctx.hints.committedPeriod = Math.max(ctx.hints.committedPeriod, period)
+    for (const k of ctx.hints.fetchedJustified.keys()) if (k <= period) ctx.hints.fetchedJustified.delete(k)
+  }
 }
 
 export function relayRecord(b: FetchedRelayBlock): ParentBlockRecord {
