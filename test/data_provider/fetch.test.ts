@@ -13,6 +13,13 @@ import { createFetcher, loadOrCreateGenesis, readParaId, type RpcClient } from '
 import { TargetTracker } from '../../src/data_provider/fetch/target.js'
 import type { CallOpts } from '../../src/common/chain.js'
 import type { Devnet } from '../../src/devnet/devnet.js'
+import { createServer, type AddressInfo } from 'node:net'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { SecretGuard } from '../../src/common/logger.js'
+import { loadConfig } from '../../src/config/index.js'
+import { start, startDataProvider } from '../../src/data_provider/main.js'
+import { createBlobClient, decodeGenesis } from '../../src/data_provider/index.js'
 import { caughtUp, describeProgress, quiet, startDp, startTestDevnet, tempDir, waitFor } from './e2e-helpers.js'
 
 function memoryLogger(): { logger: Logger; lines: () => Array<Record<string, any>> } {
@@ -26,8 +33,12 @@ function memoryLogger(): { logger: Logger; lines: () => Array<Record<string, any
   return { logger: createLogger({ level: 'debug', stream }), lines: () => out.flatMap((l) => l.split('\n').filter(Boolean).map((x) => JSON.parse(x))) }
 }
 
-/** An RpcClient over a connection that counts calls per method and can fail chosen calls. */
-function tapped(conn: ChainConnection, fail?: (method: string, params: unknown[]) => Error | undefined): RpcClient & { counts: Map<string, number> } {
+/** An RpcClient over a connection that counts calls per method and can fail or alter chosen calls. */
+function tapped(
+  conn: ChainConnection,
+  fail?: (method: string, params: unknown[]) => Error | undefined,
+  alter?: (method: string, params: unknown[], result: any) => unknown,
+): RpcClient & { counts: Map<string, number> } {
   const counts = new Map<string, number>()
   return {
     name: conn.name,
@@ -36,7 +47,8 @@ function tapped(conn: ChainConnection, fail?: (method: string, params: unknown[]
       counts.set(method, (counts.get(method) ?? 0) + 1)
       const e = fail?.(method, params)
       if (e) throw e
-      return conn.rpc<T>(method, params, opts)
+      const r = await conn.rpc<T>(method, params, opts)
+      return (alter ? alter(method, params, r) : r) as T
     },
   }
 }
@@ -68,7 +80,7 @@ after(async () => {
 test('every devnet WebSocket dropped twice mid-sync: the connections come back and the sync finishes with every block stored', async () => {
   const { logger: log, lines } = memoryLogger()
   const path = mkdir()
-  const dp = await startDp(dn, path, log, { parentParallel: 2, paraParallel: 2 })
+  const dp = await startDp(dn, path, log, { parentParallel: 2, paraParallel: 2, progressLogMs: 300 })
   try {
     await dp.booted
     await waitFor(() => dp.info().parentFetchedHeight >= 60, 30_000, () => `relay past 60: ${describeProgress(dp, dn)}`)
@@ -80,6 +92,10 @@ test('every devnet WebSocket dropped twice mid-sync: the connections come back a
     await waitFor(() => caughtUp(dp, dn), 60_000, () => `caught up after the drops: ${describeProgress(dp, dn)}`)
     assert.ok(dp.relay.connects >= 3 && dp.para.connects >= 3, `reconnected: relay ${dp.relay.connects}, para ${dp.para.connects}`)
     assert.ok(lines().some((l) => /reconnected/.test(l.msg)), 'the reconnection is logged')
+    // The progress line: heights, targets, blocks per second, ETA.
+    const progress = lines().filter((l) => /^sync: relay \d+\/\d+ \([\d.]+ blk\/s, ETA (\d+ s|caught up|unknown)\), para \d+\/\d+/.test(l.msg))
+    assert.ok(progress.length >= 3, `progress lines: ${progress.length}`)
+    assert.ok(progress.some((l) => l.relay.bps > 0 && l.relay.target === dn.status().relay.finalized && /ETA \d+ s/.test(l.msg)), 'a line with a rate and an ETA')
   } finally {
     await dp.stop()
   }
@@ -126,10 +142,20 @@ test('a block that keeps failing is reported with its number and cause, retried,
       }
       return undefined
     })
-    const fetcher = createFetcher({ genesis, parentParallel: 8, paraParallel: 8, justificationPeriod: 8, targetPollMs: 50 }, { relay, para: tapped(paraConn), store, logger: log })
+    // The node answers a wrong header for para block 12 twice (upstream exited with 254).
+    const badPara = dn.para.chain.byNumber(12)!.hash
+    let corruptLeft = 2
+    const para = tapped(paraConn, undefined, (method, params, r) => {
+      if (method === 'chain_getHeader' && params[0] === badPara && corruptLeft > 0) {
+        corruptLeft--
+        return { ...r, stateRoot: '0x' + '00'.repeat(32) }
+      }
+      return r
+    })
+    const fetcher = createFetcher({ genesis, parentParallel: 8, paraParallel: 8, justificationPeriod: 8, targetPollMs: 50 }, { relay, para, store, logger: log })
     fetcher.start()
     try {
-      await waitFor(() => fetcher.progress().parentFetchedHeight >= dn.status().relay.finalized, 60_000, () => JSON.stringify(fetcher.progress()))
+      await waitFor(() => fetcher.progress().parentFetchedHeight >= dn.status().relay.finalized && fetcher.progress().paraFetchedHeight >= dn.status().para.finalized, 60_000, () => JSON.stringify(fetcher.progress()))
     } finally {
       await fetcher.stop()
     }
@@ -138,6 +164,10 @@ test('a block that keeps failing is reported with its number and cause, retried,
     assert.ok(failures.every((l) => /relay block 37: fetch failed .*injected read-proof failure/.test(l.msg)), failures.map((l) => l.msg).join('\n'))
     assert.deepEqual(failures.map((l) => l.level), [40, 40, 50, 50], 'from the 3rd attempt on, an error line')
     assert.equal(decodeParentBlock((await store.get('parent:37:pb'))!).number, 37)
+    const corrupt = lines().filter((l) => l.block === 12 && l.chain === 'para')
+    assert.equal(corrupt.length, 2)
+    assert.ok(corrupt.every((l) => /para block 12: fetch failed .*hashes to .* not to the block hash/.test(l.msg)), corrupt.map((l) => l.msg).join('\n'))
+    assert.equal(Buffer.from(decodeParaBlock((await store.get('para:12:pb'))!).hash).toString('hex'), badPara.slice(2), 'the right header is stored in the end')
     const polls = lines().filter((l) => /finalized head poll of the relay chain failed/.test(l.msg))
     assert.equal(polls.length, 3, 'each failed poll is logged, and polling goes on')
   } finally {
@@ -238,3 +268,61 @@ test('a failed finality poll is retried with backoff and never stops tracking', 
   assert.equal(lines().filter((l) => /poll of the fake chain failed/.test(l.msg)).length, 4)
   assert.ok(lines().some((l) => /poll works again/.test(l.msg)))
 })
+
+test('an unreachable chain: start-up returns, Info tells the truth (syncing, nothing known), the process waits and stops cleanly', async () => {
+  const { logger: log, lines } = memoryLogger()
+  const dp = await startDataProvider({
+    relayUrl: 'ws://127.0.0.1:9/', paraUrl: 'ws://127.0.0.1:9/', dbPath: mkdir(), blobServer: { host: '127.0.0.1', port: 0 },
+    parentParallel: 4, paraParallel: 4, paraBatchSize: 0, walkie: null, reconnectMinMs: 20, reconnectMaxMs: 50, callTimeoutMs: 200,
+  }, { logger: log })
+  try {
+    const i = dp.info()
+    assert.equal(i.status, 'S_SYHCHING', 'not upstream\'s S_IDLE with every height at -1')
+    assert.equal(i.parentTarget, -1)
+    assert.ok(i.blobServerPort > 0)
+    assert.equal(dp.relay.ready, false)
+    await waitFor(() => lines().filter((l) => /read the para id .* failed/.test(l.msg)).length >= 2, 10_000, 'the para id read is retried and logged')
+  } finally {
+    await dp.stop()
+  }
+})
+
+test('start(ctx) from the typed config: the module serves the genesis on the configured blob port and stops', async () => {
+  const port = await freePort()
+  const keys = mkdir()
+  const { config } = loadConfig('data_provider', {
+    PHALA_MODULE: 'data_provider',
+    PHALA_PARENT_CHAIN_ENDPOINT: dn.relayUrl,
+    PHALA_CHAIN_ENDPOINT: dn.paraUrl,
+    PHALA_LOCAL_DB_PATH: mkdir(),
+    PHALA_DATA_PROVIDER_LOCAL_SERVER: String(port),
+    PHALA_DATA_PROVIDER_LOCAL_SERVER_HOST: '127.0.0.1',
+    PHALA_PEER_ID_PREFIX: keys,
+    PHALA_WALKIE_LISTEN_ADDRESSES: '/ip4/127.0.0.1/tcp/0',
+    PHALA_WALKIE_BOOT_NODES: '/ip4/127.0.0.1/tcp/0',
+    PHALA_WALKIE_DISABLE_MDNS_DISCOVERY: 'true',
+  })
+  const running = await start({ config, logger, guard: new SecretGuard() })
+  const blob = createBlobClient({ host: '127.0.0.1', port })
+  try {
+    let genesis: Uint8Array | null = null
+    await waitFor(async () => (genesis = await blob.get('genesis:2035:pb')) !== null, 30_000, 'the genesis on the blob port')
+    assert.equal(decodeGenesis(genesis!).paraId, 2035)
+    await waitFor(() => existsSync(join(keys, 'DATA_PROVIDER')), 30_000, 'the Walkie identity key DATA_PROVIDER kept under PHALA_PEER_ID_PREFIX')
+  } finally {
+    await blob.close()
+    await running.stop()
+    await running.stop()
+  }
+})
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as AddressInfo).port
+      srv.close(() => resolve(p))
+    })
+  })
+}
