@@ -147,10 +147,19 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
     chainIdentity = await step('read the chain identity (para block #1 hash)', () => readChainIdentity(para, signal))
     if (signal.aborted) throw new AbortedError()
     if (o.walkie) {
-      walkie = createWalkie({ ...o.walkie, role: 'WR_DATA_PROVIDER_INT', chainIdentity }, { logger: componentLogger(log, 'walkie') })
-      registerDataProviderService({ walkie, store, heights })
+      const init = { ...o.walkie, role: 'WR_DATA_PROVIDER_INT' as const, chainIdentity: chainIdentity! }
+      walkie = await step('start Walkie', async () => {
+        const w = createWalkie(init, { logger: componentLogger(log, 'walkie') })
+        registerDataProviderService({ walkie: w, store, heights })
+        try {
+          await w.start()
+          return w
+        } catch (err) {
+          await w.stop().catch(() => undefined)
+          throw err
+        }
+      })
       cleanups.push(['walkie', () => walkie!.stop()])
-      await walkie.start()
       log.info({ peerId: walkie.peerId, addresses: walkie.multiaddrs(), blobServerPort: blobPort }, 'Walkie up: serving Hello, GetDataProviderInfo, GetBlobByKey')
     }
     if (signal.aborted) throw new AbortedError()

@@ -326,3 +326,25 @@ function freePort(): Promise<number> {
     })
   })
 }
+
+test('the chain connection\'s ApiPromise (for the lifecycle and the trader) works and keeps working after every socket drops', async () => {
+  const conn = createChainConnection({ url: dn.paraUrl, name: 'para', reconnect: { minMs: 50, maxMs: 200 } }, { logger })
+  conn.start()
+  try {
+    const api = await conn.api({ timeoutMs: 20_000 })
+    assert.equal(api, await conn.api(), 'one ApiPromise per connection')
+    assert.equal((await api.query.parachainInfo!.parachainId!()).toString(), '2035')
+    dn.dropConnections()
+    await waitFor(() => conn.connects >= 2 && conn.ready, 10_000, 'reconnected')
+    await waitFor(async () => {
+      try {
+        return (await api.rpc.chain.getHeader()).number.toNumber() >= 0
+      } catch {
+        return false
+      }
+    }, 10_000, 'the api answers after the reconnect')
+    assert.equal((await api.query.parachainInfo!.parachainId!()).toString(), '2035')
+  } finally {
+    await conn.stop()
+  }
+})
