@@ -19,8 +19,9 @@ test('every variable of every schema appears in the README', () => {
 
 test('the README names its two commands and they exist in package.json', () => {
   const pkg = JSON.parse(readFileSync('package.json', 'utf8'))
-  assert.match(readme, /npm ci && npm run devnet/)
+  assert.match(readme, /npm ci && npm run bridge:devnet/)
   assert.match(readme, /npm ci && npm test/)
+  assert.ok(pkg.scripts['bridge:devnet'])
   assert.ok(pkg.scripts.devnet)
   assert.ok(pkg.scripts.test)
   assert.ok(pkg.scripts.bench)
