@@ -221,7 +221,7 @@ class WalkieNode implements Walkie {
     } else {
       this.#log.info({ id: this.#identity.peerId, addresses }, 'Walkie started with an ephemeral peer id.')
     }
-    this.#log.info({ role: this.#role, chainIdentity: init.chainIdentity, bridgeIdentity: init.bridgeIdentity, mdns: mdnsOn, psk: init.psk !== undefined, bootNodes: init.bootNodes ?? [] }, 'Walkie is up.')
+    this.#log.info({ role: this.#role, chainIdentity: init.chainIdentity, bridgeIdentity: init.bridgeIdentity, mdns: mdnsOn, privateNetwork: init.psk !== undefined, bootNodes: init.bootNodes ?? [] }, 'Walkie is up.')
 
     const signal = this.#abort.signal
     for (const addr of init.bootNodes ?? []) this.#loops.push(this.#bootLoop(addr, signal))
