@@ -29,6 +29,11 @@ export interface ChainConnectionOptions {
   callTimeoutMs?: number
   /** Reconnect backoff (default 500 ms doubling to 30 s). */
   reconnect?: BackoffOptions
+  /**
+   * Calls timing out in a row on an open socket before it is closed and reopened (default 3): a
+   * half-open TCP connection never reports "closed" by itself.
+   */
+  timeoutsBeforeReconnect?: number
 }
 
 export interface ChainConnectionDeps {
@@ -76,6 +81,8 @@ export function createChainConnection(opts: ChainConnectionOptions, deps: ChainC
   let timer: NodeJS.Timeout | undefined
   let apiPromise: Promise<ApiPromise> | undefined
   let stopping: Promise<void> | undefined
+  let timeoutsInARow = 0
+  const timeoutsBeforeReconnect = opts.timeoutsBeforeReconnect ?? 3
 
   const tryConnect = (): void => {
     timer = undefined
@@ -132,6 +139,15 @@ export function createChainConnection(opts: ChainConnectionOptions, deps: ChainC
     })
   }
 
+  const onTimeout = (): void => {
+    timeoutsInARow++
+    if (timeoutsInARow < timeoutsBeforeReconnect || !provider.isConnected || stopped) return
+    timeoutsInARow = 0
+    log.warn({ chain: opts.name, url: opts.url, timeouts: timeoutsBeforeReconnect }, `${opts.name} chain: ${timeoutsBeforeReconnect} calls in a row got no answer; reopening the WebSocket`)
+    // Closing fires 'disconnected', which reconnects with backoff.
+    provider.disconnect().catch((err: unknown) => log.debug({ err }, 'closing the silent WebSocket failed'))
+  }
+
   const rpc = async <T>(method: string, params: unknown[] = [], o: CallOpts = {}): Promise<T> => {
     const timeoutMs = o.timeoutMs ?? callTimeoutMs
     const deadline = Date.now() + timeoutMs
@@ -140,16 +156,21 @@ export function createChainConnection(opts: ChainConnectionOptions, deps: ChainC
     let t: NodeJS.Timeout | undefined
     let onAbort: (() => void) | undefined
     try {
-      return await Promise.race([
+      const r = await Promise.race([
         provider.send<T>(method, params),
         new Promise<never>((_, reject) => {
-          t = setTimeout(() => reject(new TimeoutError(`${opts.name} ${method} got no answer within ${timeoutMs} ms`)), left)
+          t = setTimeout(() => {
+            reject(new TimeoutError(`${opts.name} ${method} got no answer within ${timeoutMs} ms`))
+            onTimeout()
+          }, left)
           if (o.signal) {
             onAbort = () => reject(new AbortedError())
             o.signal.addEventListener('abort', onAbort, { once: true })
           }
         }),
       ])
+      timeoutsInARow = 0
+      return r
     } finally {
       clearTimeout(t)
       if (onAbort) o.signal?.removeEventListener('abort', onAbort)

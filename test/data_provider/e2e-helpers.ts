@@ -103,6 +103,10 @@ export interface FeedResult {
   info: PhactoryInfoPlain
   headerCalls: number
   blockCalls: number
+  /** dispatch_block calls that used a para batch (`rangeParaBlock:buffer:<first>`) */
+  batchCalls: number
+  /** sync_combined_headers calls that used a window blob */
+  blobCalls: number
 }
 
 const text = new TextDecoder()
@@ -119,6 +123,8 @@ export async function feedFromBlobs(blob: BlobClient, endpoint: string, opts: { 
   let info = await client.getInfo()
   let headerCalls = 0
   let blockCalls = 0
+  let batchCalls = 0
+  let blobCalls = 0
   for (;;) {
     if (info.blocknum < info.paraHeadernum) {
       const raw = await blob.get(`rangeParaBlock:key:${info.blocknum}`)
@@ -129,6 +135,7 @@ export async function feedFromBlobs(blob: BlobClient, endpoint: string, opts: { 
       if (!payload) throw new Error(`${key} is missing`)
       await client.binApi('dispatch_block', payload)
       blockCalls++
+      if (key === k.bufferKey) batchCalls++
     } else {
       let metaRaw = await blob.get(`rangeByParentBlock:${info.headernum}:pb`)
       if (!metaRaw && opts.useCoverIndex) {
@@ -142,8 +149,9 @@ export async function feedFromBlobs(blob: BlobClient, endpoint: string, opts: { 
       if (!payload) throw new Error(`${key} (named by the RangeMeta at ${meta.parentStartBlock}) is missing`)
       await client.binApi('sync_combined_headers', payload)
       headerCalls++
+      if (key === meta.blobSyncHeaderReqKey) blobCalls++
     }
     info = await client.getInfo()
   }
-  return { info, headerCalls, blockCalls }
+  return { info, headerCalls, blockCalls, batchCalls, blobCalls }
 }

@@ -32,6 +32,7 @@ before(async () => {
   dn = await startTestDevnet({ history: 120, rpcLatencyMs: 20 }, logger)
   pr = await startPruntimes({ count: 2, host: '127.0.0.1', basePort: 0 }, logger)
   dp = await startDp(dn, dir.path, logger, {
+    paraBatchSize: 5,
     walkie: { bridgeIdentity: 'default', identity: { ephemeral: true }, listenAddresses: ['/ip4/127.0.0.1/tcp/0'], disableMdns: true, bootNodes: [] },
   })
   await dp.booted
@@ -109,7 +110,9 @@ test('a devnet pRuntime is fed from InitRuntime to the head through the blob ser
   assert.equal(r.info.headernum - 1, lastJustified(dn), 'relay headers synced to the last justified final relay block')
   assert.equal(r.info.blocknum, r.info.paraHeadernum, 'every synced para header dispatched')
   assert.ok(r.info.blocknum - 1 >= i.paraCommittedHeight - 4, `para blocks dispatched to ${r.info.blocknum - 1} of ${i.paraCommittedHeight}`)
-  assert.ok(r.headerCalls >= 4 && r.blockCalls >= 60, JSON.stringify(r))
+  assert.ok(r.headerCalls >= 4 && r.blockCalls >= 10, JSON.stringify(r))
+  assert.ok(r.blobCalls >= 2, `window blobs used: ${r.blobCalls}`)
+  assert.ok(r.batchCalls >= 8, `para batches used: ${r.batchCalls}`)
   const paraHeader = dn.para.chain.byNumber(r.info.blocknum - 1)!.header
   assert.equal('0x' + r.info.stateRoot, paraHeader.stateRoot, 'the worker state root is the chain state root')
 })

@@ -348,3 +348,24 @@ test('the chain connection\'s ApiPromise (for the lifecycle and the trader) work
     await conn.stop()
   }
 })
+
+test('a node that stops answering on an open socket: after 3 timeouts in a row the WebSocket is reopened', async () => {
+  const { WebSocketServer } = await import('ws')
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+  await new Promise<void>((r) => wss.once('listening', () => r()))
+  let connections = 0
+  wss.on('connection', () => void connections++) // never answers
+  const { logger: log, lines } = memoryLogger()
+  const conn = createChainConnection({ url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, name: 'silent', callTimeoutMs: 150, reconnect: { minMs: 20, maxMs: 50 } }, { logger: log })
+  conn.start()
+  try {
+    await conn.whenReady({ timeoutMs: 5000 })
+    for (let i = 0; i < 3; i++) await assert.rejects(conn.rpc('chain_getFinalizedHead'), (e: unknown) => (e as { code?: string }).code === 'ERR_TIMEOUT')
+    await waitFor(() => connections >= 2 && conn.ready, 10_000, () => `reopened (${connections} connections)`)
+    assert.ok(lines().some((l) => /3 calls in a row got no answer; reopening the WebSocket/.test(l.msg)))
+  } finally {
+    await conn.stop()
+    for (const c of wss.clients) c.terminate()
+    await new Promise<void>((r) => wss.close(() => r()))
+  }
+})
