@@ -18,7 +18,7 @@ import { createBlobBuilder, type BlobBuilder, type BlobBuilderProgress } from '.
 import { createBlobServer } from './blob-server.js'
 import { createStore, type GenesisRecord } from './store.js'
 import {
-  createFetcher, DEFAULT_JUSTIFICATION_PERIOD, loadOrCreateGenesis, readChainIdentity, readParaId, type Fetcher,
+  createFetcher, DEFAULT_JUSTIFICATION_PERIOD, loadOrCreateGenesis, WrongChainError, readChainIdentity, readParaId, type Fetcher,
 } from './fetch/index.js'
 import { dataProviderInfo, registerDataProviderService, type InfoHeights } from './service.js'
 import type { DataProviderInfo } from '../walkie/messages.js'
@@ -133,7 +133,7 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
   }
 
   const step = <T>(what: string, fn: () => Promise<T>): Promise<T> =>
-    retry(fn, { what, logger: log, signal, minMs: reconnect.minMs, maxMs: reconnect.maxMs })
+    retry(fn, { what, logger: log, signal, minMs: reconnect.minMs, maxMs: reconnect.maxMs, retryable: (e) => !(e instanceof WrongChainError) })
 
   const boot = async (): Promise<void> => {
     paraId = await step('read the para id (ParachainInfo.ParachainId)', () => readParaId(para, signal))
@@ -207,7 +207,7 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
 
   const booted = boot().catch((err: unknown) => {
     if (err instanceof AbortedError || signal.aborted) return
-    log.fatal({ err }, 'data provider start-up failed')
+    log.fatal({ err }, `data provider start-up failed: ${(err as Error)?.message ?? String(err)}; it serves what its DB holds but does not sync`)
     throw err
   })
   booted.catch(() => undefined)

@@ -369,3 +369,24 @@ test('a node that stops answering on an open socket: after 3 timeouts in a row t
     await new Promise<void>((r) => wss.close(() => r()))
   }
 })
+
+test('a DB built for another chain is refused with a message saying what to do', async () => {
+  const path = mkdir()
+  const first = await startDp(dn, path, logger)
+  try {
+    await first.booted
+  } finally {
+    await first.stop()
+  }
+  const other = await startTestDevnet({ history: 20, seed: 'another-chain' }, logger)
+  const { logger: log, lines } = memoryLogger()
+  const dp = await startDp(other, path, log)
+  try {
+    await assert.rejects(dp.booted, (e: unknown) => (e as { code?: string }).code === 'ERR_WRONG_CHAIN' && /point PHALA_LOCAL_DB_PATH to an empty directory/.test((e as Error).message))
+    assert.ok(lines().some((l) => l.level === 60 && /built for another chain/.test(l.msg)))
+    assert.equal(dp.info().parentFetchedHeight, -1, 'nothing fetched into the wrong DB')
+  } finally {
+    await dp.stop()
+    await other.stop()
+  }
+})

@@ -9,7 +9,9 @@
  *   state         Vec<(key, value)> of state_getPairs("0x", para block 0)
  */
 import type { Logger } from '../../common/logger.js'
-import { decodeGrandpaAuthoritiesValue, ScaleReader } from '../../common/grandpa.js'
+import { u8aToHex } from '@polkadot/util'
+import { blake2AsU8a } from '@polkadot/util-crypto'
+import { decodeGrandpaAuthoritiesValue, readHeader, ScaleReader } from '../../common/grandpa.js'
 import { encodeGenesisInfo, encodeStorageState } from '../../common/bridge-types.js'
 import type { DataProviderStore, GenesisRecord } from '../store.js'
 import type { RpcClient } from './hashes.js'
@@ -56,10 +58,27 @@ export async function computeGenesis(relay: RpcClient, para: RpcClient, paraId: 
   return { paraId, paraNumber: 0, parentNumber, bridgeGenesisInfo, genesisState }
 }
 
+/** A stored genesis whose relay block is not the relay chain's: the DB belongs to another chain. */
+export class WrongChainError extends FetchError {
+  override name = 'WrongChainError'
+}
+
+/** The stored genesis must name the relay chain's block at its parent number (upstream never checked). */
+export async function checkGenesisChain(g: GenesisRecord, relay: RpcClient, dbPath: string, signal?: AbortSignal): Promise<void> {
+  const r = new ScaleReader(g.bridgeGenesisInfo)
+  readHeader(r)
+  const storedHash = u8aToHex(blake2AsU8a(g.bridgeGenesisInfo.subarray(0, r.pos), 256))
+  const chainHash = await relay.rpc<string | null>('chain_getBlockHash', [g.parentNumber], { signal })
+  if (chainHash && chainHash.toLowerCase() !== storedHash) {
+    throw new WrongChainError('ERR_WRONG_CHAIN', `the DB at ${dbPath} was built for another chain: its genesis relay block ${g.parentNumber} is ${storedHash}, the relay node has ${chainHash}; point PHALA_LOCAL_DB_PATH to an empty directory (or to this chain's DB) and restart`)
+  }
+}
+
 /** The stored genesis, or compute and store it (record + marker in one batch). */
 export async function loadOrCreateGenesis(store: DataProviderStore, relay: RpcClient, para: RpcClient, paraId: number, log: Logger, signal?: AbortSignal): Promise<{ genesis: GenesisRecord; created: boolean }> {
   const saved = await store.getGenesis(paraId)
   if (saved) {
+    await checkGenesisChain(saved, relay, store.path, signal)
     log.info({ paraId, parentNumber: saved.parentNumber }, 'genesis found in the DB')
     return { genesis: saved, created: false }
   }

@@ -17,7 +17,7 @@ import { fetchRelayBlock, probeRelayJustification, relayFetchContext, putRelayBl
 import { parasHeadsKey } from './scale-util.js'
 import { TargetTracker } from './target.js'
 
-export { readParaId, readChainIdentity, computeGenesis, loadOrCreateGenesis } from './genesis.js'
+export { readParaId, readChainIdentity, computeGenesis, loadOrCreateGenesis, checkGenesisChain, WrongChainError } from './genesis.js'
 export { HashLoader, type RpcClient } from './hashes.js'
 export type { PipelineStats } from './pipeline.js'
 
@@ -80,7 +80,6 @@ export function createFetcher(opts: FetcherOptions, deps: FetcherDeps): Fetcher 
   const relayPipe = new FetchPipeline<FetchedRelayBlock, RelayCursor>({
     name: 'relay',
     parallel: opts.parentParallel,
-    firstBlock: g.parentNumber,
     cursorKey: FETCH_CURSOR_KEYS.parent,
     maxBlocksPerCommit: opts.maxBlocksPerCommit,
     fetch: (n, signal) => fetchRelayBlock(relayCtx, n, signal),
@@ -100,7 +99,6 @@ export function createFetcher(opts: FetcherOptions, deps: FetcherDeps): Fetcher 
   const paraPipe = new FetchPipeline<FetchedParaBlock, ParaCursor>({
     name: 'para',
     parallel: opts.paraParallel,
-    firstBlock: g.paraNumber,
     cursorKey: FETCH_CURSOR_KEYS.para,
     maxBlocksPerCommit: opts.maxBlocksPerCommit,
     fetch: (n, signal) => fetchParaBlock(paraCtx, n, signal),

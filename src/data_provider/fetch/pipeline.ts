@@ -20,8 +20,6 @@ export interface PipelineSpec<R, C> {
   /** "relay" | "para", for logs. */
   name: string
   parallel: number
-  /** First block to fetch when there is no cursor. */
-  firstBlock: number
   cursorKey: string
   /** Fetch everything for block n (may be called again for the same n after a failure). */
   fetch(n: number, signal: AbortSignal): Promise<R>
