@@ -36,8 +36,9 @@ export const PHALA_DATA_PROVIDER_BLOB_SECRET = optionalStr({ name: 'PHALA_DATA_P
 export const PHALA_ENABLE_PARA_BATCH_SYNC = flag({ name: 'PHALA_ENABLE_PARA_BATCH_SYNC', description: 'also write para blocks in batches of PHALA_DATA_PROVIDER_BLOB_MAX_PARA_BLOCK_RANGE_COUNT' })
 export const PHALA_DATA_PROVIDER_BLOB_MAX_PARA_BLOCK_RANGE_COUNT = int({ name: 'PHALA_DATA_PROVIDER_BLOB_MAX_PARA_BLOCK_RANGE_COUNT', default: 15, min: 1, max: 10000, description: 'para blocks per batch' })
 export const PHALA_DATA_PROVIDER_BLOB_MAX_RANGE_COUNT = int({ name: 'PHALA_DATA_PROVIDER_BLOB_MAX_RANGE_COUNT', default: 60, min: 1, max: 100000, unused: true, description: 'former dry ranges per blob; a blob is one window since upstream 2022-02' })
-export const PHALA_PARENT_PARALLEL_BLOCKS = int({ name: 'PHALA_PARENT_PARALLEL_BLOCKS', default: 15, min: 1, max: 1000, description: 'relay blocks fetched in parallel (dead upstream, live in prb)' })
-export const PHALA_PARA_PARALLEL_BLOCKS = int({ name: 'PHALA_PARA_PARALLEL_BLOCKS', default: 2, min: 1, max: 1000, description: 'para blocks fetched in parallel (dead upstream, live in prb)' })
+export const PHALA_PARENT_PARALLEL_BLOCKS = int({ name: 'PHALA_PARENT_PARALLEL_BLOCKS', default: 64, min: 1, max: 1000, description: 'relay blocks in flight while fetching (dead upstream; prb\'s default from its benchmark: 75x parallelism 1 at 20 ms RPC latency)' })
+export const PHALA_PARA_PARALLEL_BLOCKS = int({ name: 'PHALA_PARA_PARALLEL_BLOCKS', default: 32, min: 1, max: 1000, description: 'para blocks in flight while fetching (dead upstream); each asks the node to re-execute a block (pha_getStorageChangesAt): lower it if the archive node\'s CPU saturates' })
+export const PHALA_PARENT_JUSTIFICATION_PERIOD = int({ name: 'PHALA_PARENT_JUSTIFICATION_PERIOD', default: 512, min: 0, max: 1_000_000, description: '(prb) the relay node\'s GRANDPA justification period: full blocks are fetched only where a justification can be; 0 fetches every relay block in full, as upstream' })
 export const PHALA_LIFECYCLE_BLOB_SERVER_SESSION_MAX_MEMORY = int({ name: 'PHALA_LIFECYCLE_BLOB_SERVER_SESSION_MAX_MEMORY', default: 64, min: 0, max: 1 << 20, unused: true, description: 'former HTTP/2 session memory of the blob server' })
 
 // ---- lifecycle ----

@@ -240,6 +240,7 @@ export function dataProviderOptions(c: DataProviderConfig): DataProviderOptions 
     },
     parentParallel: c.PHALA_PARENT_PARALLEL_BLOCKS,
     paraParallel: c.PHALA_PARA_PARALLEL_BLOCKS,
+    justificationPeriod: c.PHALA_PARENT_JUSTIFICATION_PERIOD,
     paraBatchSize: c.PHALA_ENABLE_PARA_BATCH_SYNC ? c.PHALA_DATA_PROVIDER_BLOB_MAX_PARA_BLOCK_RANGE_COUNT : 0,
     walkie: {
       bridgeIdentity: c.PHALA_BRIDGE_IDENTITY,
