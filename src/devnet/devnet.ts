@@ -16,6 +16,12 @@
  *   POST /production/pause       -> status      no new blocks
  *   POST /production/resume      -> status
  *   POST /blocks?n=N             -> status      make N relay blocks (and their para blocks) now
+ *   GET  /pruntimes              -> [{index, endpoint, publicKey, faults}]
+ *   POST /pruntimes/<i>/crash    -> worker      enclave restart: chain state lost (?wipeIdentity=true: new identity too)
+ *   POST /pruntimes/<i>/hang     -> worker      accept requests, never answer (?on=false clears)
+ *   POST /pruntimes/<i>/slow?ms=N -> worker     delay every answer (0 clears)
+ *   POST /pruntimes/<i>/fail     -> worker      answer every request with HTTP 500 (?on=false clears)
+ *   POST /pruntimes/<i>/heal     -> worker      clear every fault
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -27,6 +33,7 @@ import { addChainMethods } from './chain/methods.js'
 import { ParaChain } from './chain/para.js'
 import { type MethodTable, type RpcServer, createRpcServer } from './chain/rpc-server.js'
 import { RelayChain } from './relay/relay.js'
+import { addGrandpaMethods } from './relay/grandpa-rpc.js'
 import { RpcError } from './chain/rpc-error.js'
 import { createParaRuntimeAsync } from './para-runtime/index.js'
 import { startPruntimes, type RunningPruntimes } from './pruntime/index.js'
@@ -183,6 +190,7 @@ export async function startDevnet(options: Partial<DevnetOptions>, logger: Logge
     throw new RpcError(1040, 'The devnet relay chain accepts no transactions; submit them to the parachain')
   }
   relayTable.calls.set('author_submitExtrinsic', noRelayTx)
+  addGrandpaMethods(relay, relayTable)
   const paraTable: MethodTable = { calls: new Map(), subs: new Map() }
   addChainMethods(para.info, paraTable)
   para.addMethods(paraTable)
@@ -215,7 +223,7 @@ export async function startDevnet(options: Partial<DevnetOptions>, logger: Logge
   let pruntimes: RunningPruntimes | undefined
   try {
     await Promise.all(servers.map((s) => s.start()))
-    if (o.controlPort !== undefined) control = await startControl(o.host, o.controlPort, { ...ctl, makeBlocks, status }, logger)
+    if (o.controlPort !== undefined) control = await startControl(o.host, o.controlPort, { ...ctl, makeBlocks, status, pruntimes: () => pruntimes }, logger)
     if (o.pruntimes) {
       pruntimes = await startPruntimes(
         { count: o.pruntimes, host: o.host, basePort: o.pruntimePort ?? 8000, ...(o.pruntimeDataDir ? { dataDir: o.pruntimeDataDir } : {}) },
@@ -277,7 +285,9 @@ export async function startDevnet(options: Partial<DevnetOptions>, logger: Logge
 async function startControl(
   host: string,
   port: number,
-  ctl: Pick<Devnet, 'pause' | 'resume' | 'stallFinality' | 'resumeFinality' | 'dropConnections' | 'makeBlocks' | 'status'>,
+  ctl: Pick<Devnet, 'pause' | 'resume' | 'stallFinality' | 'resumeFinality' | 'dropConnections' | 'makeBlocks' | 'status'> & {
+    pruntimes: () => RunningPruntimes | undefined
+  },
   logger: Logger,
 ): Promise<http.Server> {
   const server = http.createServer((req, res) => {
@@ -288,7 +298,11 @@ async function startControl(
     const route = `${req.method} ${url.pathname}`
     req.resume()
     void (async () => {
+      const worker = /^POST \/pruntimes\/(\d+)\/(crash|hang|slow|fail|heal)$/.exec(route)
+      if (worker) return reply(...pruntimeFault(ctl.pruntimes(), Number(worker[1]), worker[2]!, url.searchParams))
       switch (route) {
+        case 'GET /pruntimes':
+          return reply(200, (ctl.pruntimes()?.workers ?? []).map((w) => ({ index: w.index, endpoint: w.endpoint, publicKey: w.publicKey(), faults: w.faults })))
         case 'GET /status': return reply(200, ctl.status())
         case 'POST /drop-connections': return reply(200, { dropped: ctl.dropConnections() })
         case 'POST /finality/stall': ctl.stallFinality(); return reply(200, ctl.status())
@@ -302,7 +316,7 @@ async function startControl(
           return reply(200, ctl.status())
         }
         default:
-          return reply(404, { error: `no route ${route}; routes: GET /status, POST /drop-connections, /finality/stall, /finality/resume, /production/pause, /production/resume, /blocks?n=N` })
+          return reply(404, { error: `no route ${route}; routes: GET /status, POST /drop-connections, /finality/stall, /finality/resume, /production/pause, /production/resume, /blocks?n=N, GET /pruntimes, POST /pruntimes/<i>/crash[?wipeIdentity=true], /pruntimes/<i>/hang?on=true|false, /pruntimes/<i>/slow?ms=N, /pruntimes/<i>/fail?on=true|false, /pruntimes/<i>/heal` })
       }
     })().catch((e: unknown) => {
       logger.warn({ err: e }, 'control request failed')
@@ -317,4 +331,24 @@ async function startControl(
     })
   })
   return server
+}
+
+/** A fault for one devnet pRuntime from the control surface: [status, body]. */
+function pruntimeFault(running: RunningPruntimes | undefined, index: number, fault: string, q: URLSearchParams): [number, unknown] {
+  const w = running?.workers[index]
+  if (!w) return [404, { error: `no pRuntime #${index}; the devnet runs ${running?.workers.length ?? 0} (PHALA_DEVNET_PRUNTIMES), numbered from 0` }]
+  const on = q.get('on') === null || q.get('on') === 'true' || q.get('on') === '1'
+  switch (fault) {
+    case 'crash': w.crash({ wipeIdentity: q.get('wipeIdentity') === 'true' }); break
+    case 'hang': w.hang(on); break
+    case 'fail': w.failWith500(on); break
+    case 'heal': w.heal(); break
+    case 'slow': {
+      const ms = Number(q.get('ms'))
+      if (!Number.isInteger(ms) || ms < 0 || ms > 600_000) return [400, { error: 'ms must be an integer from 0 to 600000, e.g. POST /pruntimes/0/slow?ms=2000' }]
+      w.slow(ms)
+      break
+    }
+  }
+  return [200, { index, endpoint: w.endpoint, publicKey: w.publicKey(), faults: w.faults }]
 }
