@@ -6,26 +6,14 @@
  *                        start-up with every height at −1, weakness 18).
  *   GetBlobByKey         any stored key: { key, empty: true } when missing, else { key, empty: false, data }.
  */
-import type { Walkie } from '../walkie/index.js'
-import type { DataProviderInfo } from '../walkie/messages.js'
+import type { DataProviderInfo, Walkie } from '../walkie/index.js'
 import type { DataProviderStore } from './store.js'
 
 /** Upstream's MIN_SYNCHED_DISTANCE. */
 export const MIN_SYNCHED_DISTANCE = 3
 
-export interface InfoHeights {
-  paraId: number
-  parentStartHeader: number
-  parentTarget: number
-  parentFetchedHeight: number
-  parentProcessedHeight: number
-  parentCommittedHeight: number
-  paraTarget: number
-  paraFetchedHeight: number
-  paraProcessedHeight: number
-  paraCommittedHeight: number
-  blobServerPort: number
-}
+/** Every `Info` field but `status`, which `dataProviderInfo` derives from them. */
+export type InfoHeights = Omit<DataProviderInfo, 'status'>
 
 export function dataProviderInfo(h: InfoHeights): DataProviderInfo {
   const known = h.parentTarget >= 0 && h.paraTarget >= 0
