@@ -72,6 +72,11 @@ export interface WalkieInit {
 export interface WalkieDeps {
   logger: Logger
   codec?: Codec
+  /**
+   * Scrubs secrets from the error texts this node sends to peers (a module passes its
+   * SecretGuard's `redact`). The node's own PSK is always scrubbed.
+   */
+  redact?: (text: string) => string
 }
 
 export interface CallOptions {
@@ -130,6 +135,7 @@ class WalkieNode implements Walkie {
   readonly #role: WalkieRoleName
   readonly #rpcTimeoutMs: number
   readonly #maxBytes: number
+  readonly #redact: (text: string) => string
   #node?: Libp2p<{ ping: Ping; identify: unknown }>
   #identity?: WalkieIdentity
   #hostname: string
@@ -146,6 +152,9 @@ class WalkieNode implements Walkie {
     this.#maxBytes = init.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
     this.#hostname = init.hostname ?? osHostname()
     if (init.psk !== undefined) swarmKeyFromSecret(init.psk) // fail at construction on a bad key
+    const psk = init.psk?.trim()
+    const outer = deps.redact ?? ((t: string) => t)
+    this.#redact = psk ? (t) => outer(t.split(psk).join('[REDACTED]')) : outer
     this.#handlers.set('Hello', ((req, ctx) => this.#onHello(req, ctx.peerId)) satisfies RpcHandler<'Hello'>)
   }
 
@@ -253,6 +262,7 @@ class WalkieNode implements Walkie {
       maxMessageBytes: this.#maxBytes,
       timeoutMs: this.#rpcTimeoutMs,
       logger: this.#log,
+      redact: this.#redact,
     }).catch((err) => this.#log.error({ err }, 'Unexpected failure while serving a Walkie stream.'))
   }
 

@@ -146,6 +146,8 @@ export interface ServeOptions {
   /** The whole exchange (read request, run handler, write answer) must end within this. */
   timeoutMs: number
   logger: Logger
+  /** Applied to every error text sent to the peer, so no secret a handler's error carries leaves the node. */
+  redact?: (text: string) => string
 }
 
 /**
@@ -193,11 +195,13 @@ export async function serveStream(stream: Stream, remotePeer: string, opts: Serv
       }
       answer = { data }
     } catch (err) {
+      const redact = opts.redact ?? ((t: string) => t)
       if (err instanceof WalkieError) {
-        answer = { error: { type: err.type, message: err.message } }
-        logger.debug({ peer: remotePeer, method, type: err.type, errorMessage: err.message }, 'Walkie handler answered an error.')
+        const message = redact(err.message)
+        answer = { error: { type: err.type, message } }
+        logger.debug({ peer: remotePeer, method, type: err.type, errorMessage: message }, 'Walkie handler answered an error.')
       } else {
-        answer = { error: { type: 'SERVER', message: String(err) } }
+        answer = { error: { type: 'SERVER', message: redact(String(err)) } }
         logger.warn({ err, peer: remotePeer, method }, `Walkie handler for ${method} failed.`)
       }
     }
