@@ -163,7 +163,7 @@ export function createBlobClient(opts: BlobClientOptions, deps: BlobClientDeps =
       c.closed = true
       clearTimeout(connectTimer)
       if (conn === c) conn = undefined
-      const why = closeReason ?? 'closed by the server'
+      const why = closeReason ?? 'closed by the server (it stopped, restarted or dropped us); the next request reconnects'
       const err = new BlobClientError('ERR_BLOB_CONNECTION_CLOSED', `Connection closed. Blob server ${where}: ${why}`)
       if (!readyDone) readyReject(err)
       for (const p of pending.values()) {
@@ -177,7 +177,7 @@ export function createBlobClient(opts: BlobClientOptions, deps: BlobClientDeps =
   }
 
   function current(): Conn {
-    if (closedForGood) throw new BlobClientError('ERR_BLOB_CLIENT_CLOSED', `blob client for ${where} is closed`)
+    if (closedForGood) throw new BlobClientError('ERR_BLOB_CLIENT_CLOSED', `blob client for ${where} is closed (close() was called); create a new client`)
     if (!conn || conn.closed) conn = open()
     return conn
   }
@@ -192,7 +192,7 @@ export function createBlobClient(opts: BlobClientOptions, deps: BlobClientDeps =
     async get(key: string) {
       const c = current()
       await c.ready
-      if (c.closed) throw new BlobClientError('ERR_BLOB_CONNECTION_CLOSED', `Connection closed. Blob server ${where}`)
+      if (c.closed) throw new BlobClientError('ERR_BLOB_CONNECTION_CLOSED', `Connection closed. Blob server ${where} dropped the connection before the request was sent; retry (the next request reconnects)`)
       const id = (BigInt(idPrefix) << 32n) | BigInt(counter = (counter + 1) >>> 0)
       const keyBytes = Buffer.from(key, 'utf8')
       const frame = Buffer.allocUnsafe(ID_BYTES + keyBytes.length)

@@ -258,7 +258,7 @@ test('startPruntimes listens on consecutive ports from basePort and names the po
   try {
     assert.deepEqual(started.workers.map((x) => x.port), [base, base + 1, base + 2])
     assert.equal(started.workers[2]!.endpoint, `http://127.0.0.1:${base + 2}`)
-    await assert.rejects(startPruntimes({ count: 1, host: '127.0.0.1', basePort: base + 1 }, quietLogger()), new RegExp(`127\\.0\\.0\\.1:${base + 1}`))
+    await assert.rejects(startPruntimes({ count: 1, host: '127.0.0.1', basePort: base + 1 }, quietLogger()), new RegExp(`127\\.0\\.0\\.1:${base + 1}.*is taken: stop what holds it, or choose another base port`))
   } finally {
     await started.stop()
   }

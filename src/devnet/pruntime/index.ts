@@ -139,7 +139,8 @@ export async function startPruntimes(opts: PruntimesOptions, logger: Logger): Pr
     }
   } catch (e) {
     await stop()
-    throw new Error(`cannot start ${opts.count} pRuntime workers on ${opts.host}:${opts.basePort}+: ${(e as Error).message}`, { cause: e })
+    const hint = (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? `; a port of ${opts.basePort}..${opts.basePort + opts.count - 1} is taken: stop what holds it, or choose another base port` : ''
+    throw new Error(`cannot start ${opts.count} pRuntime workers on ${opts.host}:${opts.basePort}+: ${(e as Error).message}${hint}`, { cause: e })
   }
   logger.info({ count: opts.count, host: opts.host, firstPort: workers[0]?.port }, 'pRuntime workers listening')
   return { workers, stop }
