@@ -63,7 +63,7 @@ export function resolveOptions(o: ParaRuntimeOptions = {}): ResolvedOptions {
     logger: o.logger,
   }
   if (!Number.isInteger(r.paraId) || r.paraId < 0 || r.paraId > 0xffffffff) throw new Error(`paraId ${r.paraId} is not a u32; give a para id such as 2035`)
-  if (!Number.isInteger(r.pools) || r.pools < 0 || r.pools > 1000) throw new Error(`pools ${r.pools} must be an integer 0..1000`)
+  if (!Number.isInteger(r.pools) || r.pools < 0 || r.pools > 1000) throw new Error(`devnet pools: ${r.pools} is out of range; give an integer from 0 to 1000 (PHALA_DEVNET_POOLS)`)
   return r
 }
 
