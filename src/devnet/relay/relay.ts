@@ -5,6 +5,7 @@
  * ScheduledChange digest with delay 0, and justifications stored for set-change blocks and every
  * `justificationPeriod` blocks when they get finalized.
  */
+import { EventEmitter } from 'node:events'
 import kusamaMetadata, { version as kusamaVersion } from '@polkadot/types-support/metadata/static-kusama'
 import { TypeRegistry, Metadata } from '@polkadot/types'
 import { blake2AsU8a, ed25519PairFromSeed, xxhashAsU8a } from '@polkadot/util-crypto'
@@ -54,10 +55,16 @@ export class RelayChain {
   readonly #timestampCall: Uint8Array
   readonly #sets = new Map<number, { keys: AuthorityKeypair[]; authorities: Authority[] }>()
   readonly headsKey: string
+  /**
+   * What a GRANDPA voter announces (grandpa_subscribeJustifications): one justification per newly
+   * finalized block, signed by the finalizing set. Signed only while someone listens.
+   */
+  readonly justifications = new EventEmitter<{ justification: [number, Uint8Array] }>()
 
   private constructor(init: RelayInit) {
     this.init = { authorities: 4, ...init }
     this.headsKey = parasHeadsKey(init.paraId)
+    this.justifications.setMaxListeners(0)
     const registry = new TypeRegistry()
     const md = new Metadata(registry, kusamaMetadata)
     const ts = md.asLatest.pallets.find((p) => p.name.toString() === 'Timestamp')
@@ -166,6 +173,17 @@ export class RelayChain {
       if (this.isSetChange(b) || b % this.init.justificationPeriod === 0) this.justify(b)
     }
     this.chain.finalize(to)
+    if (this.justifications.listenerCount('justification') === 0) return
+    for (let b = Math.max(1, from); b <= to; b++) this.justifications.emit('justification', b, this.justificationOf(b))
+  }
+
+  /** The stored justification of block `b`, or a fresh one signed by its finalizing set (not stored). */
+  justificationOf(b: number): Uint8Array {
+    const rec = this.chain.byNumber(b)
+    if (!rec) throw new Error(`relay block ${b} does not exist`)
+    if (rec.justification) return rec.justification
+    const setId = this.finalizingSetId(b)
+    return encodeJustification(signJustification({ hash: rec.hash, number: b }, setId, b, this.authoritySet(setId).keys))
   }
 
   justify(b: number): void {
