@@ -8,8 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
-import { createLogger } from '../../src/common/logger.js'
+import { quietLogger } from '../helpers/log.js'
 import { createBlobClient, createBlobServer, createStore, WriteBatch } from '../../src/data_provider/index.js'
 
 const CLIENTS = 16
@@ -18,7 +17,7 @@ const SECONDS = 3
 const SIZES: [string, number][] = [['1KiB', 1024], ['64KiB', 64 * 1024], ['2MiB', 2 * 1024 * 1024]]
 const KEYS_PER_SIZE = 32
 
-const logger = createLogger({ level: 'fatal', stream: new Writable({ write: (_c, _e, cb) => cb() }) })
+const logger = quietLogger()
 const dir = mkdtempSync(join(tmpdir(), 'prb-bench-blob-'))
 const store = createStore({ path: dir })
 await store.open()

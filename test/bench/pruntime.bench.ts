@@ -11,15 +11,14 @@
 import '../../src/polyfill.js'
 import v8 from 'node:v8'
 import vm from 'node:vm'
-import { Writable } from 'node:stream'
-import { createLogger } from '../../src/common/logger.js'
+import { quietLogger } from '../helpers/log.js'
 import { startDevnet } from '../../src/devnet/devnet.js'
 import { startPruntimes } from '../../src/devnet/pruntime/index.js'
 import { Feeder } from '../../src/devnet/pruntime/feeder.js'
 import { PruntimeClient } from '../../src/devnet/pruntime/client.js'
 
 const WORKERS = 200
-const logger = createLogger({ level: 'fatal', stream: new Writable({ write: (_c, _e, cb) => cb() }) })
+const logger = quietLogger()
 v8.setFlagsFromString('--expose_gc')
 const gc = vm.runInNewContext('gc') as () => void
 

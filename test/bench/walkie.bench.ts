@@ -1,10 +1,9 @@
 // Walkie RPC between two nodes on loopback: calls/s and latency for a small message and a 4 MiB blob.
 // Prints one JSON line; logs are off.
-import { Writable } from 'node:stream'
-import { createLogger } from '../../src/common/logger.js'
+import { quietLogger } from '../helpers/log.js'
 import { createWalkie, type Walkie } from '../../src/walkie/index.js'
 
-const logger = createLogger({ level: 'fatal', stream: new Writable({ write: (_c, _e, cb) => cb() }) })
+const logger = quietLogger()
 const base = { chainIdentity: '0xbench', bridgeIdentity: 'bench', identity: { ephemeral: true } as const, listenAddresses: ['/ip4/127.0.0.1/tcp/0'], disableMdns: true }
 
 function pct(sorted: number[], p: number): number {

@@ -4,6 +4,7 @@ import { test } from 'node:test'
 import { crc32c } from '@node-rs/crc32'
 import { createBlobClient, createBlobServer, keys, WriteBatch, type BlobServer, type BlobServerOptions } from '../../src/data_provider/index.js'
 import { encodeVarint, FrameDecoder } from '../../src/data_provider/framing.js'
+import { waitFor } from '../helpers/wait.js'
 import { openStore, quietLogger, tempDir, withDeadline } from './helpers.js'
 
 type Lookup = (key: string) => Promise<Uint8Array | undefined>
@@ -49,14 +50,6 @@ function request(id: number, key: string): Buffer {
   payload.writeBigUInt64BE(BigInt(id))
   payload.write(key, 8, 'utf8')
   return Buffer.concat([encodeVarint(payload.length), payload])
-}
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${ms} ms`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
 }
 
 test('wire format: found = id ‖ crc(BE int64) ‖ value, missing = id only; split frames and several frames per packet', async (t) => {

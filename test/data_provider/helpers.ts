@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { createLogger, type Logger } from '../../src/common/logger.js'
 import { createStore, type DataProviderStore } from '../../src/data_provider/store.js'
@@ -16,11 +13,7 @@ export function quietLogger(lines?: string[]): Logger {
   return createLogger({ level: lines ? 'debug' : 'fatal', stream })
 }
 
-export function tempDir(t: { after: (fn: () => void) => void }, prefix = 'prb-dp-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix))
-  t.after(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+export { tempDir } from '../helpers/fs.js'
 
 export async function openStore(path: string): Promise<DataProviderStore> {
   const s = createStore({ path })

@@ -1,7 +1,5 @@
 /** Small HTTP helpers for the pRuntime tests: bin_api and prpc the way the lifecycle calls them. */
 import { getCodec } from '../../src/common/codec.js'
-import { createLogger, type Logger } from '../../src/common/logger.js'
-import { Writable } from 'node:stream'
 
 export interface BinReply {
   status: 'ok' | 'error'
@@ -52,6 +50,4 @@ export async function getInfo(endpoint: string): Promise<InfoLike> {
 }
 
 /** A logger that keeps quiet (tests assert on behaviour, not on log lines). */
-export function quietLogger(): Logger {
-  return createLogger({ level: 'fatal', stream: new Writable({ write: (_c, _e, cb) => cb() }) })
-}
+export { quietLogger } from '../helpers/log.js'

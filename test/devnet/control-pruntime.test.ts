@@ -1,10 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Writable } from 'node:stream'
 import { startDevnet } from '../../src/devnet/devnet.js'
-import { createLogger } from '../../src/common/logger.js'
+import { quietLogger } from '../helpers/log.js'
 
-const quiet = createLogger({ level: 'fatal', stream: new Writable({ write: (_c, _e, cb) => cb() }) })
+const quiet = quietLogger()
 
 async function getInfo(endpoint: string, timeoutMs = 2000): Promise<number> {
   const res = await fetch(`${endpoint}/prpc/PhactoryAPI.GetInfo?json`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(timeoutMs) })

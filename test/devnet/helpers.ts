@@ -95,11 +95,4 @@ export class RawClient {
   }
 }
 
-/** Poll `pred` (for state outside a client) until true or a deadline. */
-export async function waitFor(pred: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
+export { waitFor } from '../helpers/wait.js'

@@ -4,7 +4,8 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createWalkie, loadOrCreateIdentity, IdentityError, keyFilePath } from '../../src/walkie/index.js'
-import { FAST, memoryLogger } from './helpers.js'
+import { memoryLogger } from '../helpers/log.js'
+import { FAST } from './helpers.js'
 import { publicEncrypt, privateDecrypt } from 'node:crypto'
 
 const dirs: string[] = []

@@ -1,7 +1,8 @@
 import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { WalkieError, type WalkiePeerEvent } from '../../src/walkie/index.js'
-import { startNode, waitFor } from './helpers.js'
+import { waitFor } from '../helpers/wait.js'
+import { startNode } from './helpers.js'
 import { spawnPeer, type PeerProcess } from './proc.js'
 
 const stops: Array<() => Promise<void>> = []
@@ -19,7 +20,7 @@ describe('walkie liveness and failover', () => {
     const c = spawnPeer({ bootNodes: boot })
     procs.push(b, c)
     const [bi, ci] = await Promise.all([b.ready, c.ready])
-    await waitFor('both data providers in the registry', () => lm.walkie.peers({ role: 'WR_DATA_PROVIDER_INT', connectedOnly: true }).length === 2, 20_000)
+    await waitFor(() => lm.walkie.peers({ role: 'WR_DATA_PROVIDER_INT', connectedOnly: true }).length === 2, 20_000, 'both data providers in the registry')
 
     const picked = new Set<string>()
     for (let i = 0; i < 40 && picked.size < 2; i++) picked.add(lm.walkie.pick('WR_DATA_PROVIDER_INT').peerId)
@@ -48,7 +49,7 @@ describe('walkie liveness and failover', () => {
 
     c.child.kill('SIGKILL')
     await c.exited
-    await waitFor('C to leave too', () => lm.walkie.peers().length === 0, 5000)
+    await waitFor(() => lm.walkie.peers().length === 0, 5000, 'C to leave too')
     await assert.rejects(lm.walkie.callRole('WR_DATA_PROVIDER_INT', 'GetDataProviderInfo', {}), (e: unknown) => e instanceof WalkieError && e.code === 'ERR_WALKIE_NO_PEER')
   })
 
@@ -58,7 +59,7 @@ describe('walkie liveness and failover', () => {
     const client = await startNode(stops, { role: 'WR_CLIENT', listenAddresses: [], bootNodes: [`/ip4/127.0.0.1/tcp/${port}`] })
     await client.walkie.waitForPeer('WR_DATA_PROVIDER_INT', { timeoutMs: 10_000 })
     await dp.walkie.stop()
-    await waitFor('the client to see the DP disconnected or gone', () => client.walkie.peers({ connectedOnly: true }).length === 0, 5000)
+    await waitFor(() => client.walkie.peers({ connectedOnly: true }).length === 0, 5000, 'the client to see the DP disconnected or gone')
     // same port, new identity: the boot loop redials the address
     const again = await startNode(stops, { role: 'WR_DATA_PROVIDER_INT', listenAddresses: [`/ip4/127.0.0.1/tcp/${port}`] })
     const found = await client.walkie.waitForPeer('WR_DATA_PROVIDER_INT', { timeoutMs: 10_000 })

@@ -7,12 +7,12 @@
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { Writable } from 'node:stream'
 import { join } from 'node:path'
-import { createLogger, SecretGuard } from '../../src/common/logger.js'
+import { SecretGuard } from '../../src/common/logger.js'
 import { createWalkie, keyFilePath, WalkieError, type Walkie } from '../../src/walkie/index.js'
-import { tempDir } from '../data_provider/helpers.js'
-import { FAST, memoryLogger } from './helpers.js'
+import { tempDir } from '../helpers/fs.js'
+import { memoryLogger } from '../helpers/log.js'
+import { FAST } from './helpers.js'
 
 const PSK = 'a walkie psk nobody may read 1234567890'
 const OTHER_SECRET = 'an operator mnemonic stand-in abcdefgh'
@@ -25,13 +25,13 @@ after(async () => {
 test('the PSK and the identity key stay out of logs, error texts and answers to peers', async (t) => {
   const dir = tempDir(t, 'prb-walkie-secrets-')
   const prefix = join(dir, 'keys')
-  const logs: Array<() => Record<string, any>[]> = []
+  const logs: Array<ReturnType<typeof memoryLogger>> = []
   const start = async (role: 'WR_DATA_PROVIDER_INT' | 'WR_LIFECYCLE_MANAGER', psk: string, extra: { bootNodes?: string[] } = {}): Promise<Walkie> => {
-    const out: string[] = []
     const guard = new SecretGuard()
     guard.add(OTHER_SECRET)
-    const logger = createLogger({ level: 'debug', guard, stream: new Writable({ write: (c, _e, cb) => { out.push(String(c)); cb() } }) })
-    logs.push(() => out.map((l) => JSON.parse(l)))
+    const log = memoryLogger('debug', guard)
+    logs.push(log)
+    const logger = log.logger
     const walkie = createWalkie({
       role,
       chainIdentity: '0xc1',
@@ -92,12 +92,12 @@ test('the PSK and the identity key stay out of logs, error texts and answers to 
     ['identity private key (hex)', raw.toString('hex').slice(16, 56)],
   ]
   const texts = [
-    ...logs.map((l) => JSON.stringify(l())),
+    ...logs.map((l) => l.text()),
     ...answers,
     dialErr.message + String(dialErr.stack),
     shortErr,
   ]
-  assert.ok(logs.every((l) => l().length > 0), 'every node logged something')
+  assert.ok(logs.every((l) => l.lines().length > 0), 'every node logged something')
   for (const [what, secret] of forbidden) {
     for (const text of texts) assert.ok(!text.includes(secret), `the ${what} appears in: ${text.slice(Math.max(0, text.indexOf(secret) - 600), text.indexOf(secret) + 100)}`)
   }

@@ -1,7 +1,8 @@
 import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { WalkieError, type WalkiePeerEvent } from '../../src/walkie/index.js'
-import { startNode, waitFor } from './helpers.js'
+import { waitFor } from '../helpers/wait.js'
+import { startNode } from './helpers.js'
 
 const stops: Array<() => Promise<void>> = []
 after(async () => {
@@ -31,7 +32,7 @@ describe('walkie discovery and handshake', () => {
     const bare = a.walkie.multiaddrs()[0].replace(/\/p2p\/.*$/, '')
     const b = await startNode(stops, { role: 'WR_DATA_PROVIDER_INT', bootNodes: [bare] })
     const c = await startNode(stops, { role: 'WR_DATA_PROVIDER_INT', bootNodes: a.walkie.multiaddrs() })
-    await waitFor('A to count B and C', () => a.walkie.peers({ role: 'WR_DATA_PROVIDER_INT' }).length === 2)
+    await waitFor(() => a.walkie.peers({ role: 'WR_DATA_PROVIDER_INT' }).length === 2, 10_000, 'A to count B and C')
     await b.walkie.waitForPeer('WR_LIFECYCLE_MANAGER', { timeoutMs: 10_000 })
     await c.walkie.waitForPeer('WR_LIFECYCLE_MANAGER', { timeoutMs: 10_000 })
     const ids = a.walkie.peers({ role: 'WR_DATA_PROVIDER_INT' }).map((p) => p.peerId).sort()
@@ -43,8 +44,8 @@ describe('walkie discovery and handshake', () => {
     const otherBridge = await startNode(stops, { role: 'WR_LIFECYCLE_MANAGER', bridgeIdentity: 'staging', bootNodes: a.walkie.multiaddrs() })
     const otherChain = await startNode(stops, { role: 'WR_LIFECYCLE_MANAGER', bridgeIdentity: 'production', chainIdentity: '0xother', bootNodes: a.walkie.multiaddrs() })
     const ignoring = await startNode(stops, { role: 'WR_LIFECYCLE_MANAGER', bridgeIdentity: 'staging', ignoreBridgeIdentity: true, bootNodes: a.walkie.multiaddrs() })
-    await waitFor('A to shake hands with all three', () => a.walkie.peers({ includeIncompatible: true }).length === 3)
-    await waitFor('the others to shake hands with A', () => [otherBridge, otherChain, ignoring].every((n) => n.walkie.peers({ includeIncompatible: true }).length === 1))
+    await waitFor(() => a.walkie.peers({ includeIncompatible: true }).length === 3, 10_000, 'A to shake hands with all three')
+    await waitFor(() => [otherBridge, otherChain, ignoring].every((n) => n.walkie.peers({ includeIncompatible: true }).length === 1), 10_000, 'the others to shake hands with A')
     assert.deepEqual(a.walkie.peers(), [])
     assert.deepEqual(otherBridge.walkie.peers(), [])
     assert.deepEqual(otherChain.walkie.peers(), [])
@@ -70,7 +71,7 @@ describe('walkie boot list quirks', () => {
     const port = d.walkie.multiaddrs()[0].split('/')[4]
     await d.walkie.stop()
     const e = await startNode(stops, { role: 'WR_DATA_PROVIDER_INT', listenAddresses: [`/ip4/127.0.0.1/tcp/${port}`], bootNodes: [`/ip4/127.0.0.1/tcp/${port}`] })
-    await waitFor('the self-dial notice', () => e.lines().some((l) => /is this node itself/.test(l.msg)))
+    await waitFor(() => e.lines().some((l) => /is this node itself/.test(l.msg)), 10_000, 'the self-dial notice')
     assert.ok(!e.lines().some((l) => /failed \(attempt/.test(l.msg)), 'no retry warnings for dialling itself')
   })
 })
