@@ -85,13 +85,8 @@ export class ParaBuilder {
     return this.#stopping
   }
 
-  async #waitGenesis(): Promise<GenesisRecord> {
-    for (;;) {
-      const gen = this.wakeup.gen
-      const g = await this.#store.getGenesis(this.#opts.paraId)
-      if (g) return g
-      await this.wakeup.wait(gen, this.#abort.signal, this.#opts.recheckMs)
-    }
+  #waitGenesis(): Promise<GenesisRecord> {
+    return this.wakeup.until(() => this.#store.getGenesis(this.#opts.paraId), this.#abort.signal, this.#opts.recheckMs)
   }
 
   async #run(): Promise<void> {
@@ -116,7 +111,6 @@ export class ParaBuilder {
     while (n - first < this.#opts.maxBlocksPerCommit && batch.bytes < this.#opts.maxBytesPerCommit) {
       const b = await this.#store.getParaBlock(n)
       if (!b) break
-      if (b.number !== n) throw new StoreError('ERR_STORE_CORRUPT', `para:${n}:pb holds para block ${b.number}; delete it so the fetcher stores it again`)
       batch.put(keys.dryParaBlock(n), blockHeadersWithChanges([b.dispatchBlockData]))
       batch.put(keys.rangeParaBlockKey(n), encodeParaRangeKey({ firstBlockNumber: n, lastBlockNumber: n }))
       n++

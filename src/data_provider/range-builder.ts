@@ -152,37 +152,16 @@ export class RangeBuilder {
     }
   }
 
-  async #waitGenesis(): Promise<GenesisRecord> {
-    for (;;) {
-      const gen = this.parentWakeup.gen
-      const g = await this.#store.getGenesis(this.#opts.paraId)
-      if (g) return g
-      await this.parentWakeup.wait(gen, this.#abort.signal, this.#opts.recheckMs)
-    }
+  #waitGenesis(): Promise<GenesisRecord> {
+    return this.parentWakeup.until(() => this.#store.getGenesis(this.#opts.paraId), this.#abort.signal, this.#opts.recheckMs)
   }
 
-  async #waitParent(n: number): Promise<ParentBlockRecord> {
-    for (;;) {
-      const gen = this.parentWakeup.gen
-      const b = await this.#store.getParentBlock(n)
-      if (b) {
-        if (b.number !== n) throw new StoreError('ERR_STORE_CORRUPT', `parent:${n}:pb holds relay block ${b.number}; delete it so the fetcher stores it again`)
-        return b
-      }
-      await this.parentWakeup.wait(gen, this.#abort.signal, this.#opts.recheckMs)
-    }
+  #waitParent(n: number): Promise<ParentBlockRecord> {
+    return this.parentWakeup.until(() => this.#store.getParentBlock(n), this.#abort.signal, this.#opts.recheckMs)
   }
 
   async #waitParaHeader(n: number): Promise<Uint8Array> {
-    for (;;) {
-      const gen = this.paraWakeup.gen
-      const b = await this.#store.getParaBlock(n)
-      if (b) {
-        if (b.number !== n) throw new StoreError('ERR_STORE_CORRUPT', `para:${n}:pb holds para block ${b.number}; delete it so the fetcher stores it again`)
-        return b.header
-      }
-      await this.paraWakeup.wait(gen, this.#abort.signal, this.#opts.recheckMs)
-    }
+    return (await this.paraWakeup.until(() => this.#store.getParaBlock(n), this.#abort.signal, this.#opts.recheckMs)).header
   }
 
   async #loadOrInitCursor(): Promise<BuilderCursor> {

@@ -90,6 +90,11 @@ export class StoreError extends PrbError {
   override name = 'StoreError'
 }
 
+function checkNumber<R extends { number: number }>(key: string, n: number, chain: 'relay' | 'para', r: R | undefined): R | undefined {
+  if (r && r.number !== n) throw new StoreError('ERR_STORE_CORRUPT', `${key} holds ${chain} block ${r.number}; delete it so the fetcher stores it again`)
+  return r
+}
+
 function bytes(v: unknown): Uint8Array {
   return v instanceof Uint8Array ? v : EMPTY
 }
@@ -229,37 +234,38 @@ export class DataProviderStore {
     return v === undefined ? undefined : fromUtf8.decode(v)
   }
 
+  async #getAs<T>(key: string, decode: (v: Uint8Array) => T): Promise<T | undefined> {
+    const v = await this.db.get(key)
+    return v === undefined ? undefined : decode(v)
+  }
+
+  /** Relay block n; a record of another number under its key is ERR_STORE_CORRUPT. */
   async getParentBlock(n: number): Promise<ParentBlockRecord | undefined> {
-    const v = await this.db.get(keys.parentBlock(n))
-    return v === undefined ? undefined : decodeParentBlock(v)
+    return checkNumber(keys.parentBlock(n), n, 'relay', await this.#getAs(keys.parentBlock(n), decodeParentBlock))
   }
 
+  /** Para block n; a record of another number under its key is ERR_STORE_CORRUPT. */
   async getParaBlock(n: number): Promise<ParaBlockRecord | undefined> {
-    const v = await this.db.get(keys.paraBlock(n))
-    return v === undefined ? undefined : decodeParaBlock(v)
+    return checkNumber(keys.paraBlock(n), n, 'para', await this.#getAs(keys.paraBlock(n), decodeParaBlock))
   }
 
-  async getGenesis(paraId: number): Promise<GenesisRecord | undefined> {
-    const v = await this.db.get(keys.genesis(paraId))
-    return v === undefined ? undefined : decodeGenesis(v)
+  getGenesis(paraId: number): Promise<GenesisRecord | undefined> {
+    return this.#getAs(keys.genesis(paraId), decodeGenesis)
   }
 
-  async getWindow(id: number): Promise<WindowRecord | undefined> {
-    const v = await this.db.get(keys.window(id))
-    return v === undefined ? undefined : decodeWindow(v)
+  getWindow(id: number): Promise<WindowRecord | undefined> {
+    return this.#getAs(keys.window(id), decodeWindow)
   }
 
-  async getRangeMeta(parentStart: number): Promise<RangeMetaRecord | undefined> {
-    const v = await this.db.get(keys.rangeByParentBlock(parentStart))
-    return v === undefined ? undefined : decodeRangeMeta(v)
+  getRangeMeta(parentStart: number): Promise<RangeMetaRecord | undefined> {
+    return this.#getAs(keys.rangeByParentBlock(parentStart), decodeRangeMeta)
   }
 
   /** The RangeMeta of the dry range covering relay height n (any height, not only starts). */
   async getRangeMetaCovering(n: number): Promise<RangeMetaRecord | undefined> {
     const metaKey = await this.getText(keys.rangeCoverByParentBlock(n))
     if (metaKey === undefined) return undefined
-    const v = await this.db.get(metaKey)
-    return v === undefined ? undefined : decodeRangeMeta(v)
+    return this.#getAs(metaKey, decodeRangeMeta)
   }
 
   async getParaRangeKey(n: number): Promise<ParaRangeKeyRecord | undefined> {

@@ -33,6 +33,16 @@ export class Wakeup {
     for (const w of ws) w()
   }
 
+  /** Read until `read` finds something, parked here between tries (the gen is taken before each read). */
+  async until<T>(read: () => Promise<T | undefined>, signal: AbortSignal, recheckMs: number): Promise<T> {
+    for (;;) {
+      const gen = this.#gen
+      const v = await read()
+      if (v !== undefined) return v
+      await this.wait(gen, signal, recheckMs)
+    }
+  }
+
   wait(sinceGen: number, signal: AbortSignal, recheckMs: number): Promise<void> {
     if (signal.aborted) return Promise.reject(new AbortedError())
     if (sinceGen !== this.#gen) return Promise.resolve()

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { getCodec } from '../../src/common/codec.js'
-import { keys, WriteBatch, encodeRangeMeta, encodeWindow, type RangeMetaRecord } from '../../src/data_provider/index.js'
+import { keys, WriteBatch, encodeParaBlock, encodeParentBlock, encodeRangeMeta, encodeWindow, type RangeMetaRecord } from '../../src/data_provider/index.js'
 import { genesisRecord, makeChain, paraRecord, parentRecord } from './chain-fixture.js'
 import { openStore, tempDir } from './helpers.js'
 
@@ -48,6 +48,17 @@ test('records round-trip under upstream keys and survive a reopen', async (t) =>
   assert.equal(await store.getParentBlock(999999), undefined)
   // upstream's LAST_COMMITTED_* markers are JSON text
   assert.equal((await store.get('LAST_COMMITTED_PARA_BLOCK'))!.toString('utf8'), '42')
+})
+
+test('a block record of another number under a block key is reported as corrupt, naming the key', async (t) => {
+  const store = await openStore(tempDir(t))
+  t.after(() => store.close())
+  const chain = makeChain({ seed: 2, relayBlocks: 5 })
+  await store.write(new WriteBatch()
+    .put(keys.parentBlock(2), encodeParentBlock(parentRecord(chain.relay[3]!)))
+    .put(keys.paraBlock(7), encodeParaBlock(paraRecord(8))))
+  await assert.rejects(store.getParentBlock(2), (e: Error & { code?: string }) => e.code === 'ERR_STORE_CORRUPT' && e.message === `parent:2:pb holds relay block ${chain.relay[3]!.number}; delete it so the fetcher stores it again`)
+  await assert.rejects(store.getParaBlock(7), (e: Error & { code?: string }) => e.code === 'ERR_STORE_CORRUPT' && /^para:7:pb holds para block 8; delete it/.test(e.message))
 })
 
 test('opening a DB locked by another handle fails with a clear error', async (t) => {
