@@ -143,6 +143,7 @@ export async function startDevnet(options: Partial<DevnetOptions>, logger: Logge
   let paused = false
   let stalled = false
   let stopped = false
+  let stopping: Promise<void> | undefined
   let queue: Promise<unknown> = Promise.resolve()
 
   const finalizeTo = (n: number): void => {
@@ -259,19 +260,22 @@ export async function startDevnet(options: Partial<DevnetOptions>, logger: Logge
     makeBlocks,
     ...ctl,
     status,
-    async stop() {
-      if (stopped) return
-      stopped = true
-      if (timer) clearInterval(timer)
-      timer = undefined
-      await pruntimes?.stop()
-      await queue.catch(() => undefined)
-      para.pool.clear()
-      await Promise.all(servers.map((s) => s.stop()))
-      if (control) {
-        control.closeAllConnections()
-        await new Promise<void>((r) => control!.close(() => r()))
-      }
+    stop() {
+      // Every caller waits for the one shutdown (a second stop() used to return before the servers closed).
+      stopping ??= (async () => {
+        stopped = true
+        if (timer) clearInterval(timer)
+        timer = undefined
+        await pruntimes?.stop()
+        await queue.catch(() => undefined)
+        para.pool.clear()
+        await Promise.all(servers.map((s) => s.stop()))
+        if (control) {
+          control.closeAllConnections()
+          await new Promise<void>((r) => control!.close(() => r()))
+        }
+      })()
+      return stopping
     },
   }
   logger.info({

@@ -71,11 +71,10 @@ export async function startPruntimes(opts: PruntimesOptions, logger: Logger): Pr
   await cryptoWaitReady()
   const started: Array<{ server: Server; sockets: Set<Socket> }> = []
   const workers: PruntimeHandle[] = []
-  let stopped = false
-  const stop = async (): Promise<void> => {
-    if (stopped) return
-    stopped = true
-    await Promise.all(
+  let stopping: Promise<void> | undefined
+  // Every caller waits for the one shutdown.
+  const stop = (): Promise<void> => {
+    stopping ??= Promise.all(
       started.map(
         ({ server, sockets }) =>
           new Promise<void>((resolve) => {
@@ -83,7 +82,8 @@ export async function startPruntimes(opts: PruntimesOptions, logger: Logger): Pr
             for (const s of sockets) s.destroy()
           }),
       ),
-    )
+    ).then(() => undefined)
+    return stopping
   }
   try {
     for (let i = 0; i < opts.count; i++) {
