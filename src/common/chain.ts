@@ -45,6 +45,16 @@ export interface CallOpts {
   signal?: AbortSignal
 }
 
+export interface SubscriptionSpec {
+  /** e.g. grandpa_subscribeJustifications */
+  method: string
+  /** e.g. grandpa_unsubscribeJustifications */
+  unsubscribe: string
+  /** notification method, e.g. grandpa_justifications */
+  notification: string
+  params?: unknown[]
+}
+
 export interface ChainConnection {
   readonly name: string
   readonly url: string
@@ -56,6 +66,11 @@ export interface ChainConnection {
   whenReady(opts?: CallOpts): Promise<void>
   /** One JSON-RPC call with a deadline. */
   rpc<T = unknown>(method: string, params?: unknown[], opts?: CallOpts): Promise<T>
+  /**
+   * A JSON-RPC subscription (waits for the connection like a call). The provider re-creates it by
+   * itself each time the socket reopens; resolves with the unsubscribe function once the node took it.
+   */
+  subscribe<T = unknown>(s: SubscriptionSpec, onValue: (value: T) => void, opts?: CallOpts): Promise<() => Promise<void>>
   /** An ApiPromise over this connection (created once, on first use). */
   api(opts?: CallOpts): Promise<ApiPromise>
   /** 'connected' / 'disconnected' events. */
@@ -177,10 +192,54 @@ export function createChainConnection(opts: ChainConnectionOptions, deps: ChainC
     }
   }
 
+  const subscribe = async <T>(s: SubscriptionSpec, onValue: (value: T) => void, o: CallOpts = {}): Promise<() => Promise<void>> => {
+    let active = true
+    let id: unknown
+    try {
+      id = await rpcLike(() => provider.subscribe(s.notification, s.method, s.params ?? [], (err: Error | null, v: T) => {
+        if (!err && active) onValue(v)
+      }), s.method, o)
+    } catch (err) {
+      active = false // a late success must not deliver to a caller that was told it failed
+      throw err
+    }
+    return async () => {
+      active = false
+      // After a resubscription the provider knows the subscription under a new id; then this is a no-op.
+      await provider.unsubscribe(s.notification, s.unsubscribe, id as string | number).catch(() => false)
+    }
+  }
+
+  /** A provider request with the same deadline, abort and readiness handling as rpc(). */
+  const rpcLike = async <T>(send: () => Promise<T>, method: string, o: CallOpts): Promise<T> => {
+    const timeoutMs = o.timeoutMs ?? callTimeoutMs
+    const deadline = Date.now() + timeoutMs
+    if (!provider.isConnected) await whenReady({ timeoutMs, signal: o.signal })
+    const left = Math.max(1, deadline - Date.now())
+    let t: NodeJS.Timeout | undefined
+    let onAbort: (() => void) | undefined
+    try {
+      return await Promise.race([
+        send(),
+        new Promise<never>((_, reject) => {
+          t = setTimeout(() => reject(new TimeoutError(`${opts.name} ${method} got no answer within ${timeoutMs} ms`)), left)
+          if (o.signal) {
+            onAbort = () => reject(new AbortedError())
+            o.signal.addEventListener('abort', onAbort, { once: true })
+          }
+        }),
+      ])
+    } finally {
+      clearTimeout(t)
+      if (onAbort) o.signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
   return {
     name: opts.name,
     url: opts.url,
     events,
+    subscribe,
     get ready() {
       return provider.isConnected
     },

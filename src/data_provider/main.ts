@@ -32,6 +32,8 @@ export interface DataProviderOptions {
   paraParallel: number
   /** Relay node's justification period (0 = check every block with chain_getBlock). */
   justificationPeriod?: number
+  /** Close dry ranges at live GRANDPA justifications too (fetch/live.ts); default true. */
+  liveJustifications?: boolean
   /** 0 = no para batches; else PHALA_DATA_PROVIDER_BLOB_MAX_PARA_BLOCK_RANGE_COUNT. */
   paraBatchSize: number
   /** Walkie settings; null = no Walkie node (tests, benchmarks). */
@@ -169,6 +171,7 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
       parentParallel: o.parentParallel,
       paraParallel: o.paraParallel,
       justificationPeriod: o.justificationPeriod ?? DEFAULT_JUSTIFICATION_PERIOD,
+      liveJustifications: o.liveJustifications ?? true,
       targetPollMs: o.targetPollMs,
     }, {
       relay, para, store, logger: componentLogger(log, 'fetch'),
@@ -177,7 +180,7 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
     })
     cleanups.push(['fetcher', () => fetcher!.stop()])
     fetcher.start()
-    log.info({ paraId, chainIdentity, parentStart: g.genesis.parentNumber, parentParallel: o.parentParallel, paraParallel: o.paraParallel }, 'data provider syncing')
+    log.info({ paraId, chainIdentity, parentStart: g.genesis.parentNumber, parentParallel: o.parentParallel, paraParallel: o.paraParallel, liveJustifications: o.liveJustifications ?? true }, 'data provider syncing')
     void progressLoop()
   }
 

@@ -15,11 +15,13 @@ import { checkParaContinuity, fetchParaBlock, putParaBlock, type FetchedParaBloc
 import { FetchPipeline, type PipelineStats } from './pipeline.js'
 import { fetchRelayBlock, probeRelayJustification, relayFetchContext, putRelayBlock, type FetchedRelayBlock, type RelayCursor } from './relay.js'
 import { parasHeadsKey } from './scale-util.js'
+import { LiveJustifications, type LiveJustificationStats, type Subscriber } from './live.js'
 import { TargetTracker } from './target.js'
 
 export { readParaId, readChainIdentity, computeGenesis, loadOrCreateGenesis, checkGenesisChain, WrongChainError } from './genesis.js'
 export { HashLoader, type RpcClient } from './hashes.js'
 export type { PipelineStats } from './pipeline.js'
+export type { LiveJustificationStats } from './live.js'
 
 export const FETCH_CURSOR_KEYS = { parent: 'prb:fetch:parent', para: 'prb:fetch:para' } as const
 
@@ -35,13 +37,19 @@ export interface FetcherOptions {
   paraParallel: number
   /** The relay node's GRANDPA justification period; 0 = chain_getBlock for every relay block. */
   justificationPeriod?: number
+  /**
+   * Close dry ranges at the live GRANDPA justifications the relay node announces for every block it
+   * finalizes (live.ts), not only at its stored ones. Default true; needs a relay client that can
+   * subscribe (a node without grandpa_subscribeJustifications is logged and falls back).
+   */
+  liveJustifications?: boolean
   /** Finalized-head poll interval, ms (upstream 3000). */
   targetPollMs?: number
   maxBlocksPerCommit?: number
 }
 
 export interface FetcherDeps {
-  relay: RpcClient
+  relay: RpcClient & Partial<Subscriber>
   para: RpcClient
   store: DataProviderStore
   logger: Logger
@@ -56,6 +64,8 @@ export interface FetcherProgress {
   paraFetchedHeight: number
   relay: PipelineStats
   para: PipelineStats
+  /** undefined when live justifications are off */
+  live?: LiveJustificationStats
 }
 
 export interface Fetcher {
@@ -75,6 +85,13 @@ export function createFetcher(opts: FetcherOptions, deps: FetcherDeps): Fetcher 
   const relayCtx = relayFetchContext(deps.relay, new HashLoader(deps.relay), parasHeadsKey(g.paraId), period)
   const paraCtx = { chain: deps.para, hashes: new HashLoader(deps.para) }
   const relayTarget = new TargetTracker(deps.relay, pollMs, log)
+  const relaySub = deps.relay.subscribe ? (deps.relay as RpcClient & Subscriber) : undefined
+  const wantLive = opts.liveJustifications ?? true
+  if (wantLive && !relaySub) log.debug('live justifications: the relay client cannot subscribe; off')
+  // An announced justification also says the block is final: the relay target moves without a poll.
+  const live = wantLive && relaySub ? new LiveJustifications(4096, (n) => relayTarget.raise(n)) : undefined
+  if (live) relayCtx.live = live
+  if (!wantLive) log.info('live GRANDPA justifications off: dry ranges close only at the relay node\'s stored justifications')
   const paraTarget = new TargetTracker(deps.para, pollMs, log)
 
   const relayPipe = new FetchPipeline<FetchedRelayBlock, RelayCursor>({
@@ -93,7 +110,10 @@ export function createFetcher(opts: FetcherOptions, deps: FetcherDeps): Fetcher 
       relayCtx.hints.committedPeriod = c.justifiedPeriod
       return c
     },
-    onCommit: (last) => deps.onParentCommit?.(last),
+    onCommit: (last) => {
+      live?.committed(last)
+      deps.onParentCommit?.(last)
+    },
   }, deps.store, relayTarget, log)
 
   const paraPipe = new FetchPipeline<FetchedParaBlock, ParaCursor>({
@@ -133,6 +153,7 @@ export function createFetcher(opts: FetcherOptions, deps: FetcherDeps): Fetcher 
         guard('para finalized-head tracking', paraTarget.run(abort.signal)),
         guard('relay fetch', relayPipe.run(abort.signal)),
         guard('para fetch', paraPipe.run(abort.signal)),
+        live && relaySub ? guard('live justification subscription', live.run(relaySub, log, abort.signal)) : Promise.resolve(),
       ])
     },
     stop() {
@@ -145,7 +166,7 @@ export function createFetcher(opts: FetcherOptions, deps: FetcherDeps): Fetcher 
     progress() {
       const r = relayPipe.stats()
       const p = paraPipe.stats()
-      return { parentTarget: relayTarget.target, parentFetchedHeight: r.committed, paraTarget: paraTarget.target, paraFetchedHeight: p.committed, relay: r, para: p }
+      return { parentTarget: relayTarget.target, parentFetchedHeight: r.committed, paraTarget: paraTarget.target, paraFetchedHeight: p.committed, relay: r, para: p, ...(live ? { live: live.stats() } : {}) }
     },
   }
 }

@@ -21,14 +21,24 @@
  * chain_getBlock. `justificationPeriod: 0` asks chain_getBlock for every block (upstream).
  * A justification a node stored for another reason (imported while syncing) is not seen in the
  * period mode; the ranges then simply end at the next justified block, still valid for pRuntime.
+ * Live justifications (live.ts) are applied last, in order, to a block the rule left unjustified;
+ * they do not count for the period rule (which predicts the node's stored ones).
+ *
+ * AuthoritySetChange (weakness 15): the proof covers `:grandpa_authorities` only, byte for byte as
+ * upstream, although the genesis proof also covers Grandpa.CurrentSetId. pRuntime HEAD decodes the
+ * field and ignores it: it takes the new set from the set-change header's ScheduledChange once the
+ * old set's justification verified (chain.md §5.2, §6.3); older pRuntimes checked this proof of
+ * `:grandpa_authorities` against the header's state root and never the set id. Adding the set-id
+ * key would prove nothing anyone checks and risks a verifier that refuses unused proof nodes.
  */
 import { hexToU8a } from '@polkadot/util'
 import { keys, MARKER } from '../keys.js'
 import { encodeParentBlock, type ParentBlockRecord, type WriteBatch } from '../store.js'
 import type { HashLoader, RpcClient } from './hashes.js'
+import type { LiveJustifications } from './live.js'
 import {
   encodeProof, grandpaJustification, hasGrandpaDigest, headerBytes, headerToSync, NONE, paraHeadNumber,
-  someAuthoritySetChange, STORAGE_KEYS, u64FromStorage, type HeaderJson,
+  someAuthoritySetChange, STORAGE_KEYS, storedSetId, u64FromStorage, type HeaderJson,
 } from './scale-util.js'
 
 export interface RelayFetchContext {
@@ -39,6 +49,8 @@ export interface RelayFetchContext {
   justificationPeriod: number
   /** Hints for the fetch stage's guess (never decide a record). */
   hints: { committedPeriod: number; fetchedJustified: Map<number, number> }
+  /** Live justifications of finalized blocks not committed yet (live.ts); absent = off. */
+  live?: LiveJustifications
 }
 
 export function relayFetchContext(chain: RpcClient, hashes: HashLoader, headsKey: string, justificationPeriod: number): RelayFetchContext {
@@ -57,6 +69,10 @@ export interface FetchedRelayBlock {
   authoritySetChange: Uint8Array
   /** a GRANDPA digest or a multiple of the period (or period 0): its justification always counts */
   mandatory: boolean
+  /** fetched ahead because a live justification was held for the block at fetch time (a guess) */
+  liveAuthoritySetChange?: Uint8Array
+  /** committed with a live justification */
+  live?: boolean
 }
 
 /** The cursor persisted with each relay commit. */
@@ -117,7 +133,7 @@ export async function fetchRelayBlock(ctx: RelayFetchContext, n: number, signal?
     number: n,
     hash,
     header,
-    setId: Number(setId),
+    setId: storedSetId(setId, `relay block ${n}`),
     paraNumber: paraHeadNumber(values.get(ctx.headsKey.toLowerCase())),
     paraProof: encodeProof(proof.proof),
     justification,
@@ -125,6 +141,7 @@ export async function fetchRelayBlock(ctx: RelayFetchContext, n: number, signal?
     mandatory,
   }
   if (justification) block.authoritySetChange = await authoritySetChange(ctx, hash, setId, signal)
+  else if (ctx.live?.get(n, hash)) block.liveAuthoritySetChange = await authoritySetChange(ctx, hash, setId, signal)
   return block
 }
 
@@ -146,6 +163,15 @@ export async function probeRelayJustification(ctx: RelayFetchContext, b: Fetched
     // Hints for the fetch stage; forget periods behind us.
     ctx.hints.committedPeriod = Math.max(ctx.hints.committedPeriod, period)
     for (const k of ctx.hints.fetchedJustified.keys()) if (k <= period) ctx.hints.fetchedJustified.delete(k)
+  }
+  // A live justification makes an otherwise unjustified block justified; it does not count for the
+  // period rule above (the node's stored justifications are what that rule predicts).
+  const live = !b.justification && ctx.live ? ctx.live.get(b.number, b.hash) : undefined
+  if (live) {
+    b.authoritySetChange = b.liveAuthoritySetChange ?? await authoritySetChange(ctx, b.hash, BigInt(b.setId), signal)
+    b.justification = live
+    b.live = true
+    ctx.live!.use(b.number)
   }
 }
 

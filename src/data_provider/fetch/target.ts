@@ -22,6 +22,14 @@ export class TargetTracker {
     private readonly log: Logger,
   ) {}
 
+  /** The chain said block `n` is final by other means (a live justification). */
+  raise(n: number): void {
+    if (n > this.target) {
+      this.target = n
+      this.changed.notify()
+    }
+  }
+
   /** One poll; returns the target. */
   async poll(signal?: AbortSignal): Promise<number> {
     const hash = await this.chain.rpc<string>('chain_getFinalizedHead', [], { signal })
