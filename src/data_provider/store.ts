@@ -99,7 +99,21 @@ function bytes(v: unknown): Uint8Array {
   return v instanceof Uint8Array ? v : EMPTY
 }
 
+/**
+ * Weakness 12: set ids are u64 on chain, but upstream's proto (kept for compatibility) has
+ * `uint32 ParentBlock.set_id` and `int32 Window.set_id` / `int32 RangeMeta.latest_set_id`, and
+ * protobufjs would silently wrap a larger number. Refuse instead.
+ */
+export const MAX_SET_ID = { parentBlock: 0xffff_ffff, int32: 0x7fff_ffff } as const
+
+function checkSetId(v: number, max: number, min: number, field: string): void {
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new StoreError('ERR_SET_ID_RANGE', `GRANDPA set id ${v} does not fit ${field} (${min}..${max}) of the prb.db proto kept from upstream; storing it would wrap silently. This DB format cannot hold this chain's set ids; a wider field is needed`)
+  }
+}
+
 export function encodeParentBlock(r: ParentBlockRecord): Uint8Array {
+  checkSetId(r.setId, MAX_SET_ID.parentBlock, 0, 'uint32 ParentBlock.set_id')
   return getCodec().encode(T.parent, r)
 }
 export function decodeParentBlock(b: Uint8Array): ParentBlockRecord {
@@ -121,12 +135,14 @@ export function decodeGenesis(b: Uint8Array): GenesisRecord {
   return { ...o, bridgeGenesisInfo: bytes(o.bridgeGenesisInfo), genesisState: bytes(o.genesisState) }
 }
 export function encodeWindow(r: WindowRecord): Uint8Array {
+  checkSetId(r.setId, MAX_SET_ID.int32, -1, 'int32 Window.set_id')
   return getCodec().encode(T.window, r)
 }
 export function decodeWindow(b: Uint8Array): WindowRecord {
   return getCodec().decode<WindowRecord>(T.window, b)
 }
 export function encodeRangeMeta(r: RangeMetaRecord): Uint8Array {
+  checkSetId(r.latestSetId, MAX_SET_ID.int32, 0, 'int32 RangeMeta.latest_set_id')
   // Upstream's dry meta has no blob fields at all (they are added when the window ends); leave them
   // out rather than writing explicit zeros, so the bytes match upstream's.
   if (r.blobSyncHeaderReqKey === '' && r.blobParentStopBlock === 0 && r.blobParaStopBlock === 0) {

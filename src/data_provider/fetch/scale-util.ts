@@ -114,3 +114,15 @@ export function grandpaJustification(justifications: Array<[number[] | string, n
   }
   return undefined
 }
+
+/**
+ * The relay Grandpa.CurrentSetId (u64) as the number the records store. Every stored set id also
+ * lands in an int32 RangeMeta.latest_set_id (upstream's proto, weakness 12), so anything above
+ * 2^31 - 1 is refused here, at the block that carries it, rather than wrapped later.
+ */
+export function storedSetId(setId: bigint, what: string): number {
+  if (setId > 0x7fff_ffffn) {
+    throw new FetchError('ERR_SET_ID_RANGE', `${what}: GRANDPA set id ${setId} is above 2^31-1, which the upstream-compatible DB records (int32 RangeMeta.latest_set_id, uint32 ParentBlock.set_id) cannot hold without wrapping; this data provider cannot serve this chain`)
+  }
+  return Number(setId)
+}
