@@ -140,6 +140,7 @@ class WalkieNode implements Walkie {
   #identity?: WalkieIdentity
   #hostname: string
   #loops: Promise<void>[] = []
+  #starting?: Promise<void>
   #stopping?: Promise<void>
 
   constructor(init: WalkieInit, deps: WalkieDeps) {
@@ -191,8 +192,27 @@ class WalkieNode implements Walkie {
     return this.registry.pick(role)
   }
 
-  async start(): Promise<void> {
-    if (this.#node) return
+  /**
+   * Once: concurrent calls share one start; after a failed start, the half-made node is stopped
+   * and start() may be called again; stop() waits for a start in progress, then stops what it made.
+   */
+  start(): Promise<void> {
+    if (this.#stopping) return Promise.reject(new WalkieError('UNKNOWN', 'Walkie was stopped; create a new node to start again', 'ERR_WALKIE_STOPPED'))
+    this.#starting ??= this.#start().catch(async (err: unknown) => {
+      const node = this.#node
+      this.#node = undefined
+      this.#starting = undefined
+      try {
+        await node?.stop()
+      } catch {
+        // the start error is the one to report
+      }
+      throw err
+    })
+    return this.#starting
+  }
+
+  async #start(): Promise<void> {
     const init = this.#init
     const id = init.identity
     if ('preloaded' in id) this.#identity = id.preloaded
@@ -240,6 +260,7 @@ class WalkieNode implements Walkie {
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       this.#abort.abort()
+      await this.#starting?.catch(() => undefined)
       await Promise.allSettled(this.#loops)
       try {
         await this.#node?.stop()
