@@ -93,6 +93,7 @@ export function createBlobServer(opts: BlobServerOptions, deps: BlobServerDeps):
   const stats: BlobServerStats = { connections: 0, requests: 0, hits: 0, misses: 0, bytesSent: 0, refused: 0, badFrames: 0, pausedConnections: 0, inflight: 0 }
   let server: Server | undefined
   let bound: { host: string; port: number } | undefined
+  let starting: Promise<{ host: string; port: number }> | undefined
   let stopping: Promise<void> | undefined
   let statsTimer: NodeJS.Timeout | undefined
   let lastLogged = { requests: 0, bytesSent: 0, at: Date.now() }
@@ -230,38 +231,50 @@ export function createBlobServer(opts: BlobServerOptions, deps: BlobServerDeps):
     }
   }
 
-  return {
-    async start() {
-      if (bound) return bound
-      const srv = createServer({ noDelay: true }, serve)
-      srv.maxConnections = opts.maxConnections ?? 1024
-      await new Promise<void>((resolve, reject) => {
-        const onError = (err: Error) => reject(new Error(`blob server cannot listen on ${host ?? '*'}:${opts.port}: ${err.message}; pick another port (PHALA_DATA_PROVIDER_LOCAL_SERVER) or stop the process using it`, { cause: err }))
-        srv.once('error', onError)
-        srv.listen(opts.port, host, () => {
-          srv.off('error', onError)
-          resolve()
-        })
+  // Once: concurrent calls share one listen; a failed one may be retried; stop() waits for it.
+  const start = (): Promise<{ host: string; port: number }> => {
+    if (stopping) return Promise.reject(new Error('blob server was stopped; create a new one to serve again'))
+    starting ??= listen().catch((err: unknown) => {
+      starting = undefined
+      throw err
+    })
+    return starting
+  }
+
+  async function listen(): Promise<{ host: string; port: number }> {
+    const srv = createServer({ noDelay: true }, serve)
+    srv.maxConnections = opts.maxConnections ?? 1024
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => reject(new Error(`blob server cannot listen on ${host ?? '*'}:${opts.port}: ${err.message}; pick another port (PHALA_DATA_PROVIDER_LOCAL_SERVER) or stop the process using it`, { cause: err }))
+      srv.once('error', onError)
+      srv.listen(opts.port, host, () => {
+        srv.off('error', onError)
+        resolve()
       })
-      srv.on('error', (err) => log.error({ err }, 'blob server error'))
-      server = srv
-      const a = srv.address() as AddressInfo
-      bound = { host: a.address, port: a.port }
-      log.info({ ...bound, secret: secret ? 'on' : 'off', maxFrameBytes, maxInflight, maxPendingBytes }, 'blob server listening')
-      const every = opts.statsIntervalMs ?? 60_000
-      if (every > 0) {
-        statsTimer = setInterval(() => {
-          if (stats.requests === lastLogged.requests) return
-          const secs = (Date.now() - lastLogged.at) / 1000
-          log.info({ ...stats, requestsPerSec: Math.round((stats.requests - lastLogged.requests) / secs), mibPerSec: Math.round(((stats.bytesSent - lastLogged.bytesSent) / secs / 1048576) * 10) / 10 }, 'blob server traffic')
-          lastLogged = { requests: stats.requests, bytesSent: stats.bytesSent, at: Date.now() }
-        }, every)
-        statsTimer.unref()
-      }
-      return bound
-    },
+    })
+    srv.on('error', (err) => log.error({ err }, 'blob server error'))
+    server = srv
+    const a = srv.address() as AddressInfo
+    bound = { host: a.address, port: a.port }
+    log.info({ ...bound, secret: secret ? 'on' : 'off', maxFrameBytes, maxInflight, maxPendingBytes }, 'blob server listening')
+    const every = opts.statsIntervalMs ?? 60_000
+    if (every > 0) {
+      statsTimer = setInterval(() => {
+        if (stats.requests === lastLogged.requests) return
+        const secs = (Date.now() - lastLogged.at) / 1000
+        log.info({ ...stats, requestsPerSec: Math.round((stats.requests - lastLogged.requests) / secs), mibPerSec: Math.round(((stats.bytesSent - lastLogged.bytesSent) / secs / 1048576) * 10) / 10 }, 'blob server traffic')
+        lastLogged = { requests: stats.requests, bytesSent: stats.bytesSent, at: Date.now() }
+      }, every)
+      statsTimer.unref()
+    }
+    return bound
+  }
+
+  return {
+    start,
     stop() {
       stopping ??= (async () => {
+        await starting?.catch(() => undefined)
         if (statsTimer) clearInterval(statsTimer)
         const srv = server
         if (!srv) return

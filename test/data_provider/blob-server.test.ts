@@ -274,3 +274,34 @@ test('connections beyond maxConnections are closed; the others keep working', as
   await assert.rejects(c.get('z'), /Connection closed\./)
   assert.ok(await a.get('again'))
 })
+
+test('stop() during start() leaves nothing listening; a failed start can be retried; concurrent starts share one', async () => {
+  const accepts = (port: number) => new Promise<boolean>((resolve) => {
+    const s = connect({ host: '127.0.0.1', port })
+    s.once('connect', () => { s.destroy(); resolve(true) })
+    s.once('error', () => resolve(false))
+  })
+  const early = createBlobServer({ host: '127.0.0.1', port: 0 }, { logger: quietLogger(), lookup: async () => undefined })
+  const started = early.start()
+  await early.stop()
+  const { port } = await started
+  assert.equal(await accepts(port), false, 'a server that began listening after stop() was left open')
+  await assert.rejects(early.start(), /stopped; create a new one/)
+
+  const taken = createServer()
+  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()))
+  const busy = (taken.address() as AddressInfo).port
+  const s = createBlobServer({ host: '127.0.0.1', port: busy }, { logger: quietLogger(), lookup: async () => undefined })
+  try {
+    await assert.rejects(s.start(), new RegExp(`cannot listen on 127\\.0\\.0\\.1:${busy}`))
+    await new Promise<void>((r) => taken.close(() => r()))
+    const [a, b] = [s.start(), s.start()]
+    assert.equal(a, b)
+    assert.equal((await a).port, busy)
+    assert.equal(await accepts(busy), true)
+  } finally {
+    await s.stop()
+  }
+  await s.stop()
+  assert.equal(await accepts(busy), false)
+})
