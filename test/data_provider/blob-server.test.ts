@@ -4,6 +4,7 @@ import { test } from 'node:test'
 import { crc32c } from '@node-rs/crc32'
 import { createBlobClient, createBlobServer, keys, WriteBatch, type BlobServer, type BlobServerOptions } from '../../src/data_provider/index.js'
 import { encodeVarint, FrameDecoder } from '../../src/data_provider/framing.js'
+import { accepts } from '../helpers/net.js'
 import { waitFor } from '../helpers/wait.js'
 import { openStore, quietLogger, tempDir, withDeadline } from './helpers.js'
 
@@ -276,11 +277,6 @@ test('connections beyond maxConnections are closed; the others keep working', as
 })
 
 test('stop() during start() leaves nothing listening; a failed start can be retried; concurrent starts share one', async () => {
-  const accepts = (port: number) => new Promise<boolean>((resolve) => {
-    const s = connect({ host: '127.0.0.1', port })
-    s.once('connect', () => { s.destroy(); resolve(true) })
-    s.once('error', () => resolve(false))
-  })
   const early = createBlobServer({ host: '127.0.0.1', port: 0 }, { logger: quietLogger(), lookup: async () => undefined })
   const started = early.start()
   await early.stop()

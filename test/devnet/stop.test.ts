@@ -1,18 +1,9 @@
 /** Stopping the devnet: idempotent, and every caller of stop() waits for the one shutdown. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { connect } from 'node:net'
+import { accepts } from '../helpers/net.js'
 import { waitFor } from '../helpers/wait.js'
 import { RawClient, startTestDevnet } from './helpers.js'
-
-/** Whether something accepts a TCP connection on 127.0.0.1:port. */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port })
-    s.once('connect', () => { s.destroy(); resolve(true) })
-    s.once('error', () => resolve(false))
-  })
-}
 
 test('a second, concurrent stop() resolves only once every server is closed; a third is a no-op', async () => {
   const dn = await startTestDevnet({ controlPort: 0, pruntimes: 1, pruntimePort: 0 })

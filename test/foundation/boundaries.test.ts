@@ -15,9 +15,10 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join, posix } from 'node:path'
 import ts from 'typescript'
+import { tsFilesUnder } from '../helpers/fs.js'
 
 const SHARED = ['src/common', 'src/config']
 
@@ -48,16 +49,6 @@ const ALLOWED: Allowed[] = [
     why: 'the relay chain is built on the chain engine (block store, RPC server and errors), which has no index.ts yet',
   },
 ]
-
-function sources(dir: string): string[] {
-  const out: string[] = []
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name)
-    if (statSync(p).isDirectory()) out.push(...sources(p))
-    else if (name.endsWith('.ts')) out.push(p)
-  }
-  return out
-}
 
 const toPosix = (p: string): string => p.split('\\').join('/')
 
@@ -120,7 +111,7 @@ function checkBoundaries(files: string[], importsFor: (f: string) => string[]): 
   return { violations, used }
 }
 
-const files = sources('src').map(toPosix)
+const files = tsFilesUnder('src').map(toPosix)
 
 test('every module reaches another only through its index.ts (src/common and src/config excepted)', () => {
   const { violations } = checkBoundaries(files, (f) => importsOf(f))

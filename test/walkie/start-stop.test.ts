@@ -4,18 +4,11 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { connect, createServer, type AddressInfo, type Server } from 'node:net'
+import { createServer, type AddressInfo, type Server } from 'node:net'
+import { accepts } from '../helpers/net.js'
 import { createWalkie, WalkieError, type WalkieInit } from '../../src/walkie/index.js'
 import { quietLogger } from '../helpers/log.js'
 import { FAST } from './helpers.js'
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port })
-    s.once('connect', () => { s.destroy(); resolve(true) })
-    s.once('error', () => resolve(false))
-  })
-}
 
 /** A port something listens on (to make Walkie's listen fail), and a way to free it. */
 async function occupy(): Promise<{ port: number; server: Server }> {
