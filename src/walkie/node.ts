@@ -160,17 +160,17 @@ class WalkieNode implements Walkie {
   }
 
   get peerId(): string {
-    if (!this.#identity) throw new WalkieError('UNKNOWN', 'Walkie is not started', 'ERR_WALKIE_NOT_STARTED')
+    if (!this.#identity) throw new WalkieError('UNKNOWN', 'Walkie is not started: await start() before asking for its peer id or identity', 'ERR_WALKIE_NOT_STARTED')
     return this.#identity.peerId
   }
 
   get identity(): WalkieIdentity {
-    if (!this.#identity) throw new WalkieError('UNKNOWN', 'Walkie is not started', 'ERR_WALKIE_NOT_STARTED')
+    if (!this.#identity) throw new WalkieError('UNKNOWN', 'Walkie is not started: await start() before asking for its peer id or identity', 'ERR_WALKIE_NOT_STARTED')
     return this.#identity
   }
 
   #libp2p(): Libp2p<{ ping: Ping; identify: unknown }> {
-    if (!this.#node || this.#stopping) throw new WalkieError('UNKNOWN', 'Walkie is not running', 'ERR_WALKIE_NOT_STARTED')
+    if (!this.#node || this.#stopping) throw new WalkieError('UNKNOWN', this.#stopping ? 'Walkie is stopped: create and start a new node' : 'Walkie is not running: await start() first', 'ERR_WALKIE_NOT_STARTED')
     return this.#node
   }
 
