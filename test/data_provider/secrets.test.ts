@@ -7,7 +7,6 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { SecretGuard } from '../../src/common/logger.js'
 import { loadConfig } from '../../src/config/index.js'
@@ -17,6 +16,7 @@ import type { Devnet } from '../../src/devnet/devnet.js'
 import { createWalkie, keyFilePath, type Walkie } from '../../src/walkie/index.js'
 import { tempDir } from '../helpers/fs.js'
 import { memoryLogger, quietLogger } from '../helpers/log.js'
+import { freePort } from '../helpers/net.js'
 import { waitFor } from '../helpers/wait.js'
 import { startTestDevnet } from './e2e-helpers.js'
 
@@ -31,17 +31,6 @@ before(async () => {
 after(async () => {
   await dn?.stop()
 })
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as AddressInfo).port
-      srv.close(() => resolve(p))
-    })
-  })
-}
 
 test('the blob secret, the Walkie PSK and the identity key stay out of logs, client errors and Walkie answers', async (t) => {
   const [blobPort, walkiePort] = [await freePort(), await freePort()]
