@@ -7,7 +7,6 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { SecretGuard } from '../../src/common/logger.js'
 import { loadConfig } from '../../src/config/index.js'
 import { start } from '../../src/data_provider/main.js'
