@@ -1,19 +1,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { tsFilesUnder } from '../helpers/fs.js'
 
-function sources(dir: string): string[] {
-  const out: string[] = []
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name)
-    if (statSync(p).isDirectory()) out.push(...sources(p))
-    else if (name.endsWith('.ts')) out.push(p)
-  }
-  return out
-}
-
-const files = sources('src')
+const files = tsFilesUnder('src')
 
 test('only src/config and the entry read process.env', () => {
   const offenders = files.filter((f) => !f.startsWith(join('src', 'config')) && f !== join('src', 'index.ts') && /process\.env\b/.test(readFileSync(f, 'utf8')))
