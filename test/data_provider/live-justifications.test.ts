@@ -15,6 +15,8 @@ import { PruntimeClient } from '../../src/devnet/pruntime/client.js'
 import { feedFromBlobs, quiet, startDp, startTestDevnet, tempDir, waitFor } from './e2e-helpers.js'
 
 const PERIOD = 64
+/** The finalized-head poll as deployed (upstream's 3 s): live mode follows heads by subscription too. */
+const POLL_MS = 3000
 const BLOCK_MS = 200
 const SET_BLOCKS = 200 // one set change (a window end) inside the measured blocks
 const WARMUP_MS = 6_000
@@ -57,7 +59,7 @@ interface Mode {
 async function setup(name: string, live: boolean, i: number): Promise<Mode> {
   const dir = tempDir()
   dirs.push(dir)
-  const dp = await startDp(dn, dir.path, logger, { liveJustifications: live, parentParallel: 16, paraParallel: 16, justificationPeriod: PERIOD })
+  const dp = await startDp(dn, dir.path, logger, { liveJustifications: live, parentParallel: 16, paraParallel: 16, justificationPeriod: PERIOD, targetPollMs: POLL_MS })
   dps.push(dp)
   await dp.booted
   const blob = createBlobClient({ host: '127.0.0.1', port: dp.blobServerPort() })
@@ -118,7 +120,7 @@ test(`worker lag to the relay head with and without live justifications (blocks 
   const measureTo = dn.status().relay.best - PERIOD // blocks the slow mode had a chance to sync
   const fl = figures(live, measureFrom, measureTo)
   const fs = figures(stored, measureFrom, measureTo)
-  const out = { blockMs: BLOCK_MS, justificationPeriod: PERIOD, relayBlocksMeasured: dn.status().relay.best - measureFrom + 1, live: fl, storedOnly: fs }
+  const out = { blockMs: BLOCK_MS, justificationPeriod: PERIOD, targetPollMs: POLL_MS, relayBlocksMeasured: dn.status().relay.best - measureFrom + 1, live: fl, storedOnly: fs }
   t.diagnostic(JSON.stringify(out))
   process.stderr.write(`live-justifications figures: ${JSON.stringify(out)}\n`)
   assert.ok(out.relayBlocksMeasured > PERIOD, `the run covers more than one justification period (${out.relayBlocksMeasured} blocks)`)

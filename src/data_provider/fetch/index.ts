@@ -16,7 +16,7 @@ import { FetchPipeline, type PipelineStats } from './pipeline.js'
 import { fetchRelayBlock, probeRelayJustification, relayFetchContext, putRelayBlock, type FetchedRelayBlock, type RelayCursor } from './relay.js'
 import { parasHeadsKey } from './scale-util.js'
 import { LiveJustifications, type LiveJustificationStats, type Subscriber } from './live.js'
-import { TargetTracker } from './target.js'
+import { followFinalizedHeads, TargetTracker } from './target.js'
 
 export { readParaId, readChainIdentity, computeGenesis, loadOrCreateGenesis, checkGenesisChain, WrongChainError } from './genesis.js'
 export { HashLoader, type RpcClient } from './hashes.js'
@@ -39,8 +39,9 @@ export interface FetcherOptions {
   justificationPeriod?: number
   /**
    * Close dry ranges at the live GRANDPA justifications the relay node announces for every block it
-   * finalizes (live.ts), not only at its stored ones. Default true; needs a relay client that can
-   * subscribe (a node without grandpa_subscribeJustifications is logged and falls back).
+   * finalizes (live.ts), not only at its stored ones, and follow the para node's finalized heads by
+   * subscription besides the poll. Default true; needs clients that can subscribe (a relay node
+   * without grandpa_subscribeJustifications is logged and falls back).
    */
   liveJustifications?: boolean
   /** Finalized-head poll interval, ms (upstream 3000). */
@@ -50,7 +51,7 @@ export interface FetcherOptions {
 
 export interface FetcherDeps {
   relay: RpcClient & Partial<Subscriber>
-  para: RpcClient
+  para: RpcClient & Partial<Subscriber>
   store: DataProviderStore
   logger: Logger
   onParentCommit?: (last: number) => void
@@ -86,6 +87,7 @@ export function createFetcher(opts: FetcherOptions, deps: FetcherDeps): Fetcher 
   const paraCtx = { chain: deps.para, hashes: new HashLoader(deps.para) }
   const relayTarget = new TargetTracker(deps.relay, pollMs, log)
   const relaySub = deps.relay.subscribe ? (deps.relay as RpcClient & Subscriber) : undefined
+  const paraSub = deps.para.subscribe ? (deps.para as RpcClient & Subscriber) : undefined
   const wantLive = opts.liveJustifications ?? true
   if (wantLive && !relaySub) log.debug('live justifications: the relay client cannot subscribe; off')
   // An announced justification also says the block is final: the relay target moves without a poll.
@@ -154,6 +156,8 @@ export function createFetcher(opts: FetcherOptions, deps: FetcherDeps): Fetcher 
         guard('relay fetch', relayPipe.run(abort.signal)),
         guard('para fetch', paraPipe.run(abort.signal)),
         live && relaySub ? guard('live justification subscription', live.run(relaySub, log, abort.signal)) : Promise.resolve(),
+        // The para head a live-justified range needs must not wait for the next para poll.
+        live && paraSub ? guard('para finalized-head subscription', followFinalizedHeads(paraSub, paraTarget, log, abort.signal)) : Promise.resolve(),
       ])
     },
     stop() {

@@ -4,7 +4,8 @@
  * stops while the process runs (upstream's stopped for good after one failure, weakness 7).
  */
 import type { Logger } from '../../common/logger.js'
-import { AbortedError, backoffDelay, sleep } from '../../common/retry.js'
+import { AbortedError, backoffDelay, retry, sleep } from '../../common/retry.js'
+import type { Subscriber } from './live.js'
 import { Wakeup } from '../wakeup.js'
 import type { RpcClient } from './hashes.js'
 import { headerNumber, type HeaderJson } from './scale-util.js'
@@ -64,5 +65,31 @@ export class TargetTracker {
         }
       }
     }
+  }
+}
+
+/**
+ * Near the tip the poll interval (upstream 3 s) is the latency: follow the node's finalized heads
+ * as they come too (chain_subscribeFinalizedHeads, renewed by the connection after a reconnect);
+ * the poll stays as the fallback. Returns when `signal` aborts.
+ */
+export async function followFinalizedHeads(chain: Subscriber, tracker: TargetTracker, log: Logger, signal: AbortSignal): Promise<void> {
+  let unsubscribe: (() => Promise<void>) | undefined
+  try {
+    unsubscribe = await retry(() => chain.subscribe<HeaderJson>(
+      { method: 'chain_subscribeFinalizedHeads', unsubscribe: 'chain_unsubscribeFinalizedHeads', notification: 'chain_finalizedHead' },
+      (h) => tracker.raise(headerNumber(h)),
+      { signal },
+    ), { what: `subscribe to ${chain.name} finalized heads`, logger: log, signal, minMs: 500, maxMs: 30_000 })
+  } catch {
+    return // aborted
+  }
+  try {
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve()
+      signal.addEventListener('abort', () => resolve(), { once: true })
+    })
+  } finally {
+    await unsubscribe().catch(() => undefined)
   }
 }
