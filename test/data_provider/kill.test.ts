@@ -89,6 +89,11 @@ test('SIGKILL three times mid-sync, restart, finish: the DB equals a run that wa
   try {
     await dp.booted
     await waitFor(() => caughtUp(dp, dn) && heightsOf(dp).batchHeight >= lastBatch, 40_000, () => `reference run: ${describeProgress(dp, dn)}`)
+    // Live justifications are on (the default) in every run, yet history sync stays deterministic:
+    // all these blocks were finalized before any run subscribed, so none was announced to it.
+    const live = dp.fetchStats()?.live
+    assert.equal(live?.subscribed, true, 'subscribed to live justifications')
+    assert.equal(live?.used, 0, 'no live justification in a history sync')
   } finally {
     await dp.stop()
   }

@@ -1,11 +1,13 @@
 /**
- * Live justifications: the map's bounds and hash check, and the subscription surviving a dropped
- * relay WebSocket (the provider renews it; blocks finalized after the reconnect close ranges again).
+ * Live justifications: the map's bounds and hash check, the subscription surviving a dropped relay
+ * WebSocket (the provider renews it; blocks finalized after the reconnect close ranges again), and a
+ * justification that does not verify against the block's authority set is not used.
  */
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { u8aConcat, u8aToHex } from '@polkadot/util'
-import { u32Le, u64Le } from '../../src/common/grandpa.js'
+import { encodeJustification, signJustification, u32Le, u64Le } from '../../src/common/grandpa.js'
+import { createBlobClient, decodeRangeMeta } from '../../src/data_provider/index.js'
 import { LiveJustifications, justificationTarget } from '../../src/data_provider/fetch/live.js'
 import type { RunningDataProvider } from '../../src/data_provider/main.js'
 import type { Devnet } from '../../src/devnet/devnet.js'
@@ -64,4 +66,29 @@ test('a dropped relay WebSocket: the subscription is renewed and ranges close at
   assert.ok(fin2 % 64 !== 0 && fin2 < 64, `block ${fin2} has no stored justification`)
   await waitFor(() => rangeHeight() === fin2, 20_000, () => `after the reconnect a range ends at the finalized head ${fin2}: ${rangeHeight()}`)
   assert.ok(dp.fetchStats()!.live!.used >= 2, JSON.stringify(dp.fetchStats()!.live))
+})
+
+test('a live justification signed by the wrong set is not used: the range runs on to the next justified block', async () => {
+  await waitFor(() => dn.relay.justifications.listenerCount('justification') === 1, 20_000, 'subscribed')
+  dn.stallFinality()
+  await dn.makeBlocks(4)
+  const n = dn.status().relay.finalized + 1
+  const rec = dn.relay.chain.byNumber(n)!
+  const wrongSet = dn.relay.finalizingSetId(n) + 1
+  // Correct target, signatures of another set: pRuntime would refuse it for good.
+  dn.relay.justifications.emit('justification', n, encodeJustification(signJustification({ hash: rec.hash, number: n }, wrongSet, n, dn.relay.authoritySet(wrongSet).keys)))
+  await waitFor(() => dp.info().parentFetchedHeight >= n, 20_000, `block ${n} committed (the notification raised the target)`)
+  dn.resumeFinality()
+  const best = dn.status().relay.best
+  await waitFor(() => dn.status().relay.finalized >= best - 1, 20_000, 'finality resumed')
+  const fin = dn.status().relay.finalized
+  await waitFor(() => rangeHeight() >= fin, 20_000, () => `ranges to ${fin}: ${rangeHeight()}`)
+  const blob = createBlobClient({ host: '127.0.0.1', port: dp.blobServerPort() })
+  try {
+    const metaKey = new TextDecoder().decode((await blob.get(`rangeCoverByParentBlock:${n}`))!)
+    const meta = decodeRangeMeta((await blob.get(metaKey))!)
+    assert.ok(meta.parentStopBlock > n, `the range holding ${n} ends at ${meta.parentStopBlock}, not at the forged justification`)
+  } finally {
+    await blob.close()
+  }
 })

@@ -92,7 +92,10 @@ export function createFetcher(opts: FetcherOptions, deps: FetcherDeps): Fetcher 
   if (wantLive && !relaySub) log.debug('live justifications: the relay client cannot subscribe; off')
   // An announced justification also says the block is final: the relay target moves without a poll.
   const live = wantLive && relaySub ? new LiveJustifications(4096, (n) => relayTarget.raise(n)) : undefined
-  if (live) relayCtx.live = live
+  if (live) {
+    relayCtx.live = live
+    relayCtx.onLiveRejected = (block, reason) => log.warn({ block, reason }, `relay block ${block}: the live GRANDPA justification does not verify against the block's authority set (${reason}); not used, the range ends at the next justified block`)
+  }
   if (!wantLive) log.info('live GRANDPA justifications off: dry ranges close only at the relay node\'s stored justifications')
   const paraTarget = new TargetTracker(deps.para, pollMs, log)
 

@@ -32,6 +32,7 @@
  * key would prove nothing anyone checks and risks a verifier that refuses unused proof nodes.
  */
 import { hexToU8a } from '@polkadot/util'
+import { readAuthorityList, ScaleReader, verifyJustification, type VerifyResult } from '../../common/grandpa.js'
 import { keys, MARKER } from '../keys.js'
 import { encodeParentBlock, type ParentBlockRecord, type WriteBatch } from '../store.js'
 import type { HashLoader, RpcClient } from './hashes.js'
@@ -51,6 +52,8 @@ export interface RelayFetchContext {
   hints: { committedPeriod: number; fetchedJustified: Map<number, number> }
   /** Live justifications of finalized blocks not committed yet (live.ts); absent = off. */
   live?: LiveJustifications
+  /** A held live justification did not verify against the block's authority set (not used). */
+  onLiveRejected?: (block: number, reason: string) => void
 }
 
 export function relayFetchContext(chain: RpcClient, hashes: HashLoader, headsKey: string, justificationPeriod: number): RelayFetchContext {
@@ -168,10 +171,29 @@ export async function probeRelayJustification(ctx: RelayFetchContext, b: Fetched
   // period rule above (the node's stored justifications are what that rule predicts).
   const live = !b.justification && ctx.live ? ctx.live.get(b.number, b.hash) : undefined
   if (live) {
-    b.authoritySetChange = b.liveAuthoritySetChange ?? await authoritySetChange(ctx, b.hash, BigInt(b.setId), signal)
-    b.justification = live
-    b.live = true
-    ctx.live!.use(b.number)
+    const asc = b.liveAuthoritySetChange ?? await authoritySetChange(ctx, b.hash, BigInt(b.setId), signal)
+    // Not a set change here (those are mandatory and stored), so the set in the block's state is
+    // the one that finalized it. A worker would refuse a bad justification for good; skip it instead.
+    const verdict = verifyLiveJustification(live, asc, b)
+    if (verdict.ok) {
+      b.authoritySetChange = asc
+      b.justification = live
+      b.live = true
+      ctx.live!.use(b.number)
+    } else {
+      ctx.onLiveRejected?.(b.number, verdict.error)
+    }
+  }
+}
+
+function verifyLiveJustification(j: Uint8Array, asc: Uint8Array, b: FetchedRelayBlock): VerifyResult {
+  try {
+    const r = new ScaleReader(asc)
+    if (r.u8() !== 1) return { ok: false, error: 'no authority set at the block' }
+    const list = readAuthorityList(r)
+    return verifyJustification(j, list, r.u64(), { hash: b.hash, number: b.number })
+  } catch (err) {
+    return { ok: false, error: `authority set unreadable: ${(err as Error).message}` }
   }
 }
 
