@@ -34,6 +34,8 @@ export interface DataProviderOptions {
   justificationPeriod?: number
   /** Close dry ranges at live GRANDPA justifications too (fetch/live.ts); default true. */
   liveJustifications?: boolean
+  /** Relay blocks at least between a justified block and the next live-justified one (default 1). */
+  liveJustificationGap?: number
   /** 0 = no para batches; else PHALA_DATA_PROVIDER_BLOB_MAX_PARA_BLOCK_RANGE_COUNT. */
   paraBatchSize: number
   /** Walkie settings; null = no Walkie node (tests, benchmarks). */
@@ -172,6 +174,7 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
       paraParallel: o.paraParallel,
       justificationPeriod: o.justificationPeriod ?? DEFAULT_JUSTIFICATION_PERIOD,
       liveJustifications: o.liveJustifications ?? true,
+      ...(o.liveJustificationGap !== undefined ? { liveJustificationGap: o.liveJustificationGap } : {}),
       targetPollMs: o.targetPollMs,
     }, {
       relay, para, store, logger: componentLogger(log, 'fetch'),
@@ -180,7 +183,7 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
     })
     cleanups.push(['fetcher', () => fetcher!.stop()])
     fetcher.start()
-    log.info({ paraId, chainIdentity, parentStart: g.genesis.parentNumber, parentParallel: o.parentParallel, paraParallel: o.paraParallel, liveJustifications: o.liveJustifications ?? true }, 'data provider syncing')
+    log.info({ paraId, chainIdentity, parentStart: g.genesis.parentNumber, parentParallel: o.parentParallel, paraParallel: o.paraParallel, liveJustifications: o.liveJustifications ?? true, liveJustificationGap: o.liveJustificationGap ?? 1 }, 'data provider syncing')
     void progressLoop()
   }
 

@@ -92,3 +92,34 @@ test('a live justification signed by the wrong set is not used: the range runs o
     await blob.close()
   }
 })
+
+test('liveJustificationGap 4: a live-justified range ends at least 4 blocks after the previous justified block', async () => {
+  const dir4 = tempDir()
+  const dp4 = await startDp(dn, dir4.path, logger, { justificationPeriod: 64, liveJustificationGap: 4 })
+  try {
+    await dp4.booted
+    const from = dn.status().relay.finalized
+    await waitFor(() => dp4.info().parentFetchedHeight >= from && dp4.fetchStats()?.live?.subscribed === true && dn.relay.justifications.listenerCount('justification') === 2, 20_000, 'second data provider synced and subscribed')
+    await dn.makeBlocks(12) // finalizes from+1 .. from+12 (finality trails the best block by one), none with a stored justification
+    assert.ok(dn.status().relay.finalized < 64)
+    const stops: number[] = []
+    await waitFor(async () => {
+      const range = dp4.builderProgress()?.parentRangeHeight ?? -1
+      return range >= from + 9
+    }, 20_000, () => `ranges to ${from + 9}: ${JSON.stringify(dp4.builderProgress())}`)
+    const blob = createBlobClient({ host: '127.0.0.1', port: dp4.blobServerPort() })
+    try {
+      for (let n = from + 1; n <= from + 12; n++) {
+        const raw = await blob.get(`rangeByParentBlock:${n}:pb`)
+        if (raw) stops.push(decodeRangeMeta(raw).parentStopBlock)
+      }
+    } finally {
+      await blob.close()
+    }
+    assert.deepEqual(stops, [from + 5, from + 9], `ranges after the one ending at ${from + 1}: ${JSON.stringify(stops)}`)
+    assert.equal(dp4.builderProgress()!.parentRangeHeight, from + 9, 'from+10..from+12 wait for the next justified block')
+  } finally {
+    await dp4.stop()
+    dir4.remove()
+  }
+})

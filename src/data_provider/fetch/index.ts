@@ -44,6 +44,13 @@ export interface FetcherOptions {
    * without grandpa_subscribeJustifications is logged and falls back).
    */
   liveJustifications?: boolean
+  /**
+   * With live justifications: at least this many relay blocks from one justified block to the next
+   * live-justified one (default 1: every finalized block may end a range). Each justified block
+   * stores its justification twice (record + dry range); on Kusama one is ~100 KB, so a gap of g
+   * costs about 3.5/g GB a day of DB and adds up to g blocks of lag.
+   */
+  liveJustificationGap?: number
   /** Finalized-head poll interval, ms (upstream 3000). */
   targetPollMs?: number
   maxBlocksPerCommit?: number
@@ -93,6 +100,9 @@ export function createFetcher(opts: FetcherOptions, deps: FetcherDeps): Fetcher 
   // An announced justification also says the block is final: the relay target moves without a poll.
   const live = wantLive && relaySub ? new LiveJustifications(4096, (n) => relayTarget.raise(n)) : undefined
   if (live) {
+    const gap = opts.liveJustificationGap ?? 1
+    if (!Number.isInteger(gap) || gap < 1) throw new RangeError(`liveJustificationGap must be a positive integer, got ${gap}`)
+    relayCtx.liveGap = gap
     relayCtx.live = live
     relayCtx.onLiveRejected = (block, reason) => log.warn({ block, reason }, `relay block ${block}: the live GRANDPA justification does not verify against the block's authority set (${reason}); not used, the range ends at the next justified block`)
   }
@@ -158,7 +168,7 @@ export function createFetcher(opts: FetcherOptions, deps: FetcherDeps): Fetcher 
         guard('para finalized-head tracking', paraTarget.run(abort.signal)),
         guard('relay fetch', relayPipe.run(abort.signal)),
         guard('para fetch', paraPipe.run(abort.signal)),
-        live && relaySub ? guard('live justification subscription', live.run(relaySub, log, abort.signal)) : Promise.resolve(),
+        live && relaySub ? guard('live justification subscription', live.run(relaySub, log, abort.signal, relayCtx.liveGap)) : Promise.resolve(),
         // The para head a live-justified range needs must not wait for the next para poll.
         live && paraSub ? guard('para finalized-head subscription', followFinalizedHeads(paraSub, paraTarget, log, abort.signal)) : Promise.resolve(),
       ])

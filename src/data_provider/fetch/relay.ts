@@ -54,10 +54,14 @@ export interface RelayFetchContext {
   live?: LiveJustifications
   /** A held live justification did not verify against the block's authority set (not used). */
   onLiveRejected?: (block: number, reason: string) => void
+  /** Use a live justification only this many relay blocks after the previous justified one (>= 1). */
+  liveGap: number
+  /** Last block committed with a justification (in order; in memory only). */
+  lastJustified: number
 }
 
 export function relayFetchContext(chain: RpcClient, hashes: HashLoader, headsKey: string, justificationPeriod: number): RelayFetchContext {
-  return { chain, hashes, headsKey, justificationPeriod, hints: { committedPeriod: -1, fetchedJustified: new Map() } }
+  return { chain, hashes, headsKey, justificationPeriod, hints: { committedPeriod: -1, fetchedJustified: new Map() }, liveGap: 1, lastJustified: -Infinity }
 }
 
 export interface FetchedRelayBlock {
@@ -144,7 +148,7 @@ export async function fetchRelayBlock(ctx: RelayFetchContext, n: number, signal?
     mandatory,
   }
   if (justification) block.authoritySetChange = await authoritySetChange(ctx, hash, setId, signal)
-  else if (ctx.live?.get(n, hash)) block.liveAuthoritySetChange = await authoritySetChange(ctx, hash, setId, signal)
+  else if (ctx.live?.get(n, hash) && n - ctx.lastJustified >= ctx.liveGap) block.liveAuthoritySetChange = await authoritySetChange(ctx, hash, setId, signal)
   return block
 }
 
@@ -169,7 +173,7 @@ export async function probeRelayJustification(ctx: RelayFetchContext, b: Fetched
   }
   // A live justification makes an otherwise unjustified block justified; it does not count for the
   // period rule above (the node's stored justifications are what that rule predicts).
-  const live = !b.justification && ctx.live ? ctx.live.get(b.number, b.hash) : undefined
+  const live = !b.justification && ctx.live && b.number - ctx.lastJustified >= ctx.liveGap ? ctx.live.get(b.number, b.hash) : undefined
   if (live) {
     const asc = b.liveAuthoritySetChange ?? await authoritySetChange(ctx, b.hash, BigInt(b.setId), signal)
     // Not a set change here (those are mandatory and stored), so the set in the block's state is
@@ -184,6 +188,7 @@ export async function probeRelayJustification(ctx: RelayFetchContext, b: Fetched
       ctx.onLiveRejected?.(b.number, verdict.error)
     }
   }
+  if (b.justification) ctx.lastJustified = b.number
 }
 
 function verifyLiveJustification(j: Uint8Array, asc: Uint8Array, b: FetchedRelayBlock): VerifyResult {
