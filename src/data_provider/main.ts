@@ -18,7 +18,7 @@ import { createBlobBuilder, type BlobBuilder, type BlobBuilderProgress } from '.
 import { createBlobServer } from './blob-server.js'
 import { createStore, type GenesisRecord } from './store.js'
 import {
-  createFetcher, DEFAULT_JUSTIFICATION_PERIOD, loadOrCreateGenesis, WrongChainError, readChainIdentity, readParaId, type Fetcher,
+  createFetcher, DEFAULT_JUSTIFICATION_PERIOD, DEFAULT_LIVE_JUSTIFICATION_GAP, loadOrCreateGenesis, WrongChainError, readChainIdentity, readParaId, type Fetcher,
 } from './fetch/index.js'
 import { dataProviderInfo, registerDataProviderService, type InfoHeights } from './service.js'
 import type { DataProviderInfo } from '../walkie/messages.js'
@@ -34,7 +34,7 @@ export interface DataProviderOptions {
   justificationPeriod?: number
   /** Close dry ranges at live GRANDPA justifications too (fetch/live.ts); default true. */
   liveJustifications?: boolean
-  /** Relay blocks at least between a justified block and the next live-justified one (default 1). */
+  /** Relay blocks at least between a justified block and the next live-justified one (default 4, fetch/index.ts). */
   liveJustificationGap?: number
   /** 0 = no para batches; else PHALA_DATA_PROVIDER_BLOB_MAX_PARA_BLOCK_RANGE_COUNT. */
   paraBatchSize: number
@@ -183,7 +183,7 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
     })
     cleanups.push(['fetcher', () => fetcher!.stop()])
     fetcher.start()
-    log.info({ paraId, chainIdentity, parentStart: g.genesis.parentNumber, parentParallel: o.parentParallel, paraParallel: o.paraParallel, liveJustifications: o.liveJustifications ?? true, liveJustificationGap: o.liveJustificationGap ?? 1 }, 'data provider syncing')
+    log.info({ paraId, chainIdentity, parentStart: g.genesis.parentNumber, parentParallel: o.parentParallel, paraParallel: o.paraParallel, liveJustifications: o.liveJustifications ?? true, liveJustificationGap: o.liveJustificationGap ?? DEFAULT_LIVE_JUSTIFICATION_GAP }, 'data provider syncing')
     void progressLoop()
   }
 

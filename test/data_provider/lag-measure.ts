@@ -22,7 +22,7 @@ export interface LagOptions {
   warmupMs: number
   measureMs: number
   history: number
-  /** liveJustificationGap of the live data provider (default 1) */
+  /** liveJustificationGap of the live data provider (default: the data provider's) */
   liveGap?: number
 }
 
@@ -76,7 +76,7 @@ export async function measureTipLag(o: LagOptions, logger: Logger): Promise<LagR
     for (const [i, live] of [true, false].entries()) {
       const dir = tempDir()
       dirs.push(dir)
-      const dp = await startDp(devnet, dir.path, logger, { liveJustifications: live, liveJustificationGap: o.liveGap ?? 1, parentParallel: 16, paraParallel: 16, justificationPeriod: o.justificationPeriod, targetPollMs: o.pollMs })
+      const dp = await startDp(devnet, dir.path, logger, { liveJustifications: live, ...(o.liveGap !== undefined ? { liveJustificationGap: o.liveGap } : {}), parentParallel: 16, paraParallel: 16, justificationPeriod: o.justificationPeriod, targetPollMs: o.pollMs })
       const blob = createBlobClient({ host: '127.0.0.1', port: dp.blobServerPort() })
       const m: Mode = { dp, blob, endpoint: pr.workers[i]!.endpoint, lagBlocks: [], syncedAt: new Map(), synced: -1 }
       modes.push(m)

@@ -41,7 +41,7 @@ const dir = tempDir()
 
 before(async () => {
   dn = await startTestDevnet({ history: 30, justificationPeriod: 64, sessionBlocks: 1000 }, logger)
-  dp = await startDp(dn, dir.path, logger, { justificationPeriod: 64 })
+  dp = await startDp(dn, dir.path, logger, { justificationPeriod: 64, liveJustificationGap: 1 })
   await dp.booted
 })
 

@@ -58,7 +58,7 @@ export class LiveJustifications {
   #subscribed = false
 
   constructor(
-    private readonly maxEntries = 4096,
+    private readonly maxEntries = 256,
     private readonly onFinalized?: (n: number) => void,
   ) {}
 
