@@ -13,7 +13,7 @@ import { componentLogger } from '../common/logger.js'
 import { createChainConnection, type ChainConnection } from '../common/chain.js'
 import { AbortedError, retry, sleep } from '../common/retry.js'
 import type { DataProviderConfig } from '../config/index.js'
-import { createWalkie, type Walkie, type WalkieInit } from '../walkie/index.js'
+import { createWalkie, type DataProviderInfo, type Walkie, type WalkieInit } from '../walkie/index.js'
 import { createBlobBuilder, type BlobBuilder, type BlobBuilderProgress } from './builder.js'
 import { createBlobServer } from './blob-server.js'
 import { createStore, type GenesisRecord } from './store.js'
@@ -21,7 +21,6 @@ import {
   createFetcher, DEFAULT_JUSTIFICATION_PERIOD, DEFAULT_LIVE_JUSTIFICATION_GAP, loadOrCreateGenesis, WrongChainError, readChainIdentity, readParaId, type Fetcher,
 } from './fetch/index.js'
 import { dataProviderInfo, registerDataProviderService, type InfoHeights } from './service.js'
-import type { DataProviderInfo } from '../walkie/messages.js'
 
 export interface DataProviderOptions {
   relayUrl: string
@@ -63,7 +62,7 @@ export interface RunningDataProvider extends RunningModule {
   builderProgress(): BlobBuilderProgress | undefined
 }
 
-export async function startDataProvider(o: DataProviderOptions, deps: { logger: Logger }): Promise<RunningDataProvider> {
+export async function startDataProvider(o: DataProviderOptions, deps: { logger: Logger; redact?: (text: string) => string }): Promise<RunningDataProvider> {
   const log = deps.logger
   const store = createStore({ path: o.dbPath })
   await store.open()
@@ -153,7 +152,7 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
     if (o.walkie) {
       const init = { ...o.walkie, role: 'WR_DATA_PROVIDER_INT' as const, chainIdentity: chainIdentity! }
       walkie = await step('start Walkie', async () => {
-        const w = createWalkie(init, { logger: componentLogger(log, 'walkie') })
+        const w = createWalkie(init, { logger: componentLogger(log, 'walkie'), ...(deps.redact ? { redact: deps.redact } : {}) })
         registerDataProviderService({ walkie: w, store, heights })
         try {
           await w.start()
@@ -247,6 +246,8 @@ export function dataProviderOptions(c: DataProviderConfig): DataProviderOptions 
     parentParallel: c.PHALA_PARENT_PARALLEL_BLOCKS,
     paraParallel: c.PHALA_PARA_PARALLEL_BLOCKS,
     justificationPeriod: c.PHALA_PARENT_JUSTIFICATION_PERIOD,
+    liveJustifications: c.PHALA_DATA_PROVIDER_LIVE_JUSTIFICATIONS,
+    liveJustificationGap: c.PHALA_DATA_PROVIDER_LIVE_JUSTIFICATION_GAP,
     paraBatchSize: c.PHALA_ENABLE_PARA_BATCH_SYNC ? c.PHALA_DATA_PROVIDER_BLOB_MAX_PARA_BLOCK_RANGE_COUNT : 0,
     walkie: {
       bridgeIdentity: c.PHALA_BRIDGE_IDENTITY,
@@ -260,6 +261,6 @@ export function dataProviderOptions(c: DataProviderConfig): DataProviderOptions 
 }
 
 export async function start(ctx: ModuleContext<DataProviderConfig>): Promise<RunningModule> {
-  const dp = await startDataProvider(dataProviderOptions(ctx.config), { logger: ctx.logger })
+  const dp = await startDataProvider(dataProviderOptions(ctx.config), { logger: ctx.logger, redact: (t) => ctx.guard.redact(t) })
   return { stop: () => dp.stop() }
 }

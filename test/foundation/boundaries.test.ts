@@ -34,11 +34,6 @@ const ALLOWED: Allowed[] = [
     why: 'the daemon entry, loaded lazily when PHALA_MODULE=data_provider; data_provider/index.ts stays the light library entry (store, builder, blob server/client) that tests and other modules load without libp2p and @polkadot/api',
   },
   {
-    from: /^src\/data_provider\/main\.ts$/,
-    to: /^src\/walkie\/messages\.ts$/,
-    why: 'pending: DataProviderInfo is exported from walkie/index.ts; main.ts was being edited by another helper when this test landed, switch the import and drop this line',
-  },
-  {
     from: /^src\/devnet\/devnet\.ts$/,
     to: /^src\/devnet\/(chain|relay)\//,
     why: 'devnet.ts composes the devnet from the chain engine and the relay chain, which have no index.ts yet',
