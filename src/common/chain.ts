@@ -163,34 +163,7 @@ export function createChainConnection(opts: ChainConnectionOptions, deps: ChainC
     provider.disconnect().catch((err: unknown) => log.debug({ err }, 'closing the silent WebSocket failed'))
   }
 
-  const rpc = async <T>(method: string, params: unknown[] = [], o: CallOpts = {}): Promise<T> => {
-    const timeoutMs = o.timeoutMs ?? callTimeoutMs
-    const deadline = Date.now() + timeoutMs
-    if (!provider.isConnected) await whenReady({ timeoutMs, signal: o.signal })
-    const left = Math.max(1, deadline - Date.now())
-    let t: NodeJS.Timeout | undefined
-    let onAbort: (() => void) | undefined
-    try {
-      const r = await Promise.race([
-        provider.send<T>(method, params),
-        new Promise<never>((_, reject) => {
-          t = setTimeout(() => {
-            reject(new TimeoutError(`${opts.name} ${method} got no answer within ${timeoutMs} ms`))
-            onTimeout()
-          }, left)
-          if (o.signal) {
-            onAbort = () => reject(new AbortedError())
-            o.signal.addEventListener('abort', onAbort, { once: true })
-          }
-        }),
-      ])
-      timeoutsInARow = 0
-      return r
-    } finally {
-      clearTimeout(t)
-      if (onAbort) o.signal?.removeEventListener('abort', onAbort)
-    }
-  }
+  const rpc = <T>(method: string, params: unknown[] = [], o: CallOpts = {}): Promise<T> => rpcLike(() => provider.send<T>(method, params), method, o)
 
   const subscribe = async <T>(s: SubscriptionSpec, onValue: (value: T) => void, o: CallOpts = {}): Promise<() => Promise<void>> => {
     let active = true
@@ -210,7 +183,10 @@ export function createChainConnection(opts: ChainConnectionOptions, deps: ChainC
     }
   }
 
-  /** A provider request with the same deadline, abort and readiness handling as rpc(). */
+  /**
+   * One provider request with a deadline (waiting for the connection included) and abort; calls
+   * timing out in a row on an open socket reopen it (half-open detection).
+   */
   const rpcLike = async <T>(send: () => Promise<T>, method: string, o: CallOpts): Promise<T> => {
     const timeoutMs = o.timeoutMs ?? callTimeoutMs
     const deadline = Date.now() + timeoutMs
@@ -219,16 +195,21 @@ export function createChainConnection(opts: ChainConnectionOptions, deps: ChainC
     let t: NodeJS.Timeout | undefined
     let onAbort: (() => void) | undefined
     try {
-      return await Promise.race([
+      const r = await Promise.race([
         send(),
         new Promise<never>((_, reject) => {
-          t = setTimeout(() => reject(new TimeoutError(`${opts.name} ${method} got no answer within ${timeoutMs} ms`)), left)
+          t = setTimeout(() => {
+            reject(new TimeoutError(`${opts.name} ${method} got no answer within ${timeoutMs} ms`))
+            onTimeout()
+          }, left)
           if (o.signal) {
             onAbort = () => reject(new AbortedError())
             o.signal.addEventListener('abort', onAbort, { once: true })
           }
         }),
       ])
+      timeoutsInARow = 0
+      return r
     } finally {
       clearTimeout(t)
       if (onAbort) o.signal?.removeEventListener('abort', onAbort)

@@ -13,7 +13,8 @@ import { createFetcher, loadOrCreateGenesis, readParaId, type RpcClient } from '
 import { TargetTracker } from '../../src/data_provider/fetch/target.js'
 import type { CallOpts } from '../../src/common/chain.js'
 import type { Devnet } from '../../src/devnet/devnet.js'
-import { createServer, type AddressInfo } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { freePort } from '../helpers/net.js'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { SecretGuard } from '../../src/common/logger.js'
@@ -315,17 +316,6 @@ test('start(ctx) from the typed config: the module serves the genesis on the con
     await running.stop()
   }
 })
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const p = (srv.address() as AddressInfo).port
-      srv.close(() => resolve(p))
-    })
-  })
-}
 
 test('the chain connection\'s ApiPromise (for the lifecycle and the trader) works and keeps working after every socket drops', async () => {
   const conn = createChainConnection({ url: dn.paraUrl, name: 'para', reconnect: { minMs: 50, maxMs: 200 } }, { logger })
