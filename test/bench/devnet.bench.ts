@@ -9,7 +9,7 @@ import { WebSocket } from 'ws'
 import { createLogger } from '../../src/common/logger.js'
 import { startDevnet } from '../../src/devnet/devnet.js'
 import type { ParaRuntime } from '../../src/devnet/runtime-api.js'
-import { parasHeadsKey } from '../../src/devnet/relay/relay.js'
+import { parasHeadsKey } from '../../src/devnet/relay/index.js'
 import { createTestRuntime } from '../devnet/test-runtime.js'
 
 const HISTORY = Number(process.env.BENCH_DEVNET_HISTORY ?? 10_000)

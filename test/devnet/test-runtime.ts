@@ -6,7 +6,7 @@
 import substrateMetadata, { version as substrateVersion } from '@polkadot/types-support/metadata/static-substrate'
 import { blake2AsHex, xxhashAsHex } from '@polkadot/util-crypto'
 import { compactFromU8a, compactToU8a, hexToU8a, stringToHex, stringToU8a, u8aConcat, u8aToHex, u8aToString } from '@polkadot/util'
-import { mqTag } from '../../src/devnet/chain/para.js'
+import { mqTag } from '../../src/devnet/chain/index.js'
 import type { BuiltBlock, ParaRuntime, StateView, TxValidity } from '../../src/devnet/runtime-api.js'
 
 export const SYSTEM_NUMBER = xxhashAsHex('System', 128) + xxhashAsHex('Number', 128).slice(2)

@@ -23,7 +23,7 @@ import { tsFilesUnder } from '../helpers/fs.js'
 const SHARED = ['src/common', 'src/config']
 
 /** Sub-parts that have no index.ts yet; their files are reached only from the places ALLOWED names. */
-const SUB_PARTS_WITHOUT_ENTRY = ['src/devnet/chain', 'src/devnet/relay']
+const SUB_PARTS_WITHOUT_ENTRY: string[] = []
 
 interface Allowed { from: RegExp; to: RegExp; why: string }
 
@@ -32,16 +32,6 @@ const ALLOWED: Allowed[] = [
     from: /^src\/modules\.ts$/,
     to: /^src\/data_provider\/main\.ts$/,
     why: 'the daemon entry, loaded lazily when PHALA_MODULE=data_provider; data_provider/index.ts stays the light library entry (store, builder, blob server/client) that tests and other modules load without libp2p and @polkadot/api',
-  },
-  {
-    from: /^src\/devnet\/devnet\.ts$/,
-    to: /^src\/devnet\/(chain|relay)\//,
-    why: 'devnet.ts composes the devnet from the chain engine and the relay chain, which have no index.ts yet',
-  },
-  {
-    from: /^src\/devnet\/relay\//,
-    to: /^src\/devnet\/chain\//,
-    why: 'the relay chain is built on the chain engine (block store, RPC server and errors), which has no index.ts yet',
   },
 ]
 

@@ -6,8 +6,7 @@
  * { block: H256, justification: Bytes, unknown_headers: Vec<Header> } or null.
  */
 import { compactToU8a, hexToU8a, u8aConcat, u8aToHex } from '@polkadot/util'
-import type { MethodTable } from '../chain/rpc-server.js'
-import { RpcError } from '../chain/rpc-error.js'
+import { type MethodTable, RpcError } from '../chain/index.js'
 import type { RelayChain } from './relay.js'
 
 function blockNumber(v: unknown): number {

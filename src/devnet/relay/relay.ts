@@ -14,8 +14,7 @@ import {
   type Authority, type AuthorityKeypair, GRANDPA_AUTHORITIES_KEY, encodeAuthorityList, encodeGrandpaAuthoritiesValue,
   encodeJustification, grandpaDigestItem, signJustification, u32Le, u64Le,
 } from '../../common/grandpa.js'
-import { type BlockRecord, ChainStore } from '../chain/chain.js'
-import type { ChainInfo } from '../chain/methods.js'
+import { type BlockRecord, type ChainInfo, ChainStore } from '../chain/index.js'
 
 export interface RelayInit {
   seed: string
