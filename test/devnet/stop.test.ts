@@ -2,7 +2,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { accepts } from '../helpers/net.js'
+import { quietLogger } from '../helpers/log.js'
 import { waitFor } from '../helpers/wait.js'
+import { createRpcServer } from '../../src/devnet/chain/index.js'
 import { RawClient, startTestDevnet } from './helpers.js'
 
 test('a second, concurrent stop() resolves only once every server is closed; a third is a no-op', async () => {
@@ -18,4 +20,22 @@ test('a second, concurrent stop() resolves only once every server is closed; a t
   await first
   await dn.stop()
   for (const c of clients) c.close()
+})
+
+test('the RPC server: a second, concurrent stop() resolves only after the first one finished', async () => {
+  const server = createRpcServer({
+    name: 'test', host: '127.0.0.1', port: 0, latencyMs: 0, logger: quietLogger(),
+    table: { calls: new Map([['ping', () => 'pong']]), subs: new Map() },
+  })
+  await server.start()
+  const client = await RawClient.connect(server.url)
+  await waitFor(() => server.connections === 1, 5000, 'the WebSocket counted')
+  let firstDone = false
+  const first = server.stop().then(() => { firstDone = true })
+  await server.stop()
+  assert.equal(firstDone, true, 'the second stop() resolved while the first was still closing the server')
+  assert.equal(await accepts(server.port), false, 'the port is closed once the second stop() resolved')
+  await first
+  await server.stop()
+  client.close()
 })

@@ -77,7 +77,7 @@ export function createRpcServer(init: RpcServerInit): RpcServer {
   let nextSub = 1
   let port = 0
   let started = false
-  let stopped = false
+  let stopping: Promise<void> | undefined
 
   const delay = <T>(v: T): Promise<T> => (init.latencyMs > 0 ? new Promise((r) => setTimeout(() => r(v), init.latencyMs)) : Promise.resolve(v))
 
@@ -285,17 +285,19 @@ export function createRpcServer(init: RpcServerInit): RpcServer {
       })
       port = (server.address() as AddressInfo).port
     },
-    async stop() {
-      if (stopped) return
-      stopped = true
-      for (const c of [...conns]) {
-        for (const entry of [...c.subs.values()]) entry.sink.close()
-        c.ws.terminate()
-      }
-      conns.clear()
-      await new Promise<void>((r) => wss.close(() => r()))
-      server.closeAllConnections()
-      if (started) await new Promise<void>((r) => server.close(() => r()))
+    stop() {
+      // Every caller waits for the one shutdown: a second stop() must not resolve while the port is still open.
+      stopping ??= (async () => {
+        for (const c of [...conns]) {
+          for (const entry of [...c.subs.values()]) entry.sink.close()
+          c.ws.terminate()
+        }
+        conns.clear()
+        await new Promise<void>((r) => wss.close(() => r()))
+        server.closeAllConnections()
+        if (started) await new Promise<void>((r) => server.close(() => r()))
+      })()
+      return stopping
     },
     dropAll() {
       const n = conns.size
