@@ -3,6 +3,7 @@
  * "block stored" notifications. It can also run over a DB that already holds the blocks: it
  * processes whatever is stored, then waits for notifications.
  */
+import { PrbError } from '../common/errors.js'
 import type { Logger } from '../common/logger.js'
 import { ParaBuilder, type ParaBuilderDeps } from './para-builder.js'
 import { RangeBuilder, type RangeCommit } from './range-builder.js'
@@ -49,22 +50,30 @@ export interface BlobBuilder {
   /** The fetcher stored `para:<n>:pb`. */
   notifyParaBlock(n: number): void
   progress(): BlobBuilderProgress
-  /** Resolves once both walks are parked waiting for blocks that are not stored (tests, tools). */
+  /**
+   * Resolves once both walks are parked waiting for blocks that are not stored (tests, tools).
+   * Rejects with code ERR_BUILDER_STOPPED when the builder stops first (or has stopped).
+   */
   whenIdle(signal?: AbortSignal): Promise<void>
 }
 
 export function createBlobBuilder(opts: BlobBuilderOptions, deps: BlobBuilderDeps): BlobBuilder {
   const log = deps.logger
-  const idleWaiters = new Set<() => void>()
+  interface IdleWaiter { done: () => void; fail: (e: Error) => void }
+  const idleWaiters = new Set<IdleWaiter>()
   const checkIdle = (): void => {
     // Deferred: a walk reports parking before its promise is returned.
     queueMicrotask(() => {
-      if (!isIdle()) return
+      if (stopped || !isIdle()) return
       const ws = [...idleWaiters]
       idleWaiters.clear()
-      for (const w of ws) w()
+      for (const w of ws) w.done()
     })
   }
+  // Rejected rather than resolved: a stopped walk is not parked on missing blocks, so resolving
+  // would tell the caller the builder caught up with the store when it did not.
+  const stoppedError = (): PrbError =>
+    new PrbError('ERR_BUILDER_STOPPED', 'the blob builder stopped before it became idle; whenIdle() cannot resolve on a stopped builder (start a new one to wait again)')
   const range = new RangeBuilder(
     { paraId: opts.paraId, recheckMs: opts.recheckMs, ...(opts.firstParaHeader !== undefined ? { firstParaHeader: opts.firstParaHeader } : {}) },
     { store: deps.store, logger: log.child({ component: 'range-builder' }), onCommit: deps.onRangeCommit, onPark: checkIdle },
@@ -75,6 +84,7 @@ export function createBlobBuilder(opts: BlobBuilderOptions, deps: BlobBuilderDep
   )
   const isIdle = () => range.waiting && para.waiting
   let started = false
+  let stopped = false
   return {
     async start() {
       if (started) return
@@ -83,6 +93,10 @@ export function createBlobBuilder(opts: BlobBuilderOptions, deps: BlobBuilderDep
       para.start()
     },
     async stop() {
+      stopped = true
+      const ws = [...idleWaiters]
+      idleWaiters.clear()
+      for (const w of ws) w.fail(stoppedError())
       const results = await Promise.allSettled([range.stop(), para.stop()])
       for (const r of results) if (r.status === 'rejected') log.warn({ err: r.reason }, 'builder stop failed')
     },
@@ -105,16 +119,23 @@ export function createBlobBuilder(opts: BlobBuilderOptions, deps: BlobBuilderDep
     whenIdle(signal?: AbortSignal) {
       return new Promise<void>((resolve, reject) => {
         if (signal?.aborted) return reject(signal.reason)
-        const done = () => {
-          signal?.removeEventListener('abort', onAbort)
-          resolve()
+        if (stopped) return reject(stoppedError())
+        const waiter: IdleWaiter = {
+          done: () => {
+            signal?.removeEventListener('abort', onAbort)
+            resolve()
+          },
+          fail: (e) => {
+            signal?.removeEventListener('abort', onAbort)
+            reject(e)
+          },
         }
         const onAbort = () => {
-          idleWaiters.delete(done)
+          idleWaiters.delete(waiter)
           reject(signal!.reason)
         }
         signal?.addEventListener('abort', onAbort, { once: true })
-        idleWaiters.add(done)
+        idleWaiters.add(waiter)
         checkIdle()
       })
     },

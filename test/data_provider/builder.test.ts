@@ -284,3 +284,18 @@ test('a set change on an unjustified block: the window ends at the next justifie
   assert.deepEqual((await store.getWindow(0))!.parentStopBlock, 205)
   assert.deepEqual((await store.getWindow(1))!.parentStopBlock, 207)
 })
+
+test('whenIdle() waiting when the builder stops rejects with ERR_BUILDER_STOPPED; after stop it rejects at once', async (t) => {
+  const c = makeChain({ seed: 31, relayBlocks: 200 })
+  const store = await openStore(tempDir(t))
+  t.after(() => store.close())
+  await storeChain(store, c)
+  const b = builder(store, c)
+  await b.start()
+  // Busy: the walks are still loading their cursors, nothing is parked yet.
+  const waiting = b.whenIdle()
+  const stopping = b.stop()
+  await assert.rejects(withDeadline(waiting, 5_000, 'whenIdle released by stop'), { code: 'ERR_BUILDER_STOPPED' })
+  await stopping
+  await assert.rejects(withDeadline(b.whenIdle(), 5_000, 'whenIdle after stop'), { code: 'ERR_BUILDER_STOPPED' })
+})
