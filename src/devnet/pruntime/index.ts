@@ -4,8 +4,6 @@
  */
 import { join } from 'node:path'
 import { rmSync } from 'node:fs'
-import type { Server } from 'node:http'
-import type { Socket } from 'node:net'
 import { cryptoWaitReady } from '@polkadot/util-crypto'
 import { u8aToHex } from '@polkadot/util'
 import type { Logger } from '../../common/logger.js'
@@ -13,7 +11,7 @@ import { componentLogger } from '../../common/logger.js'
 import type { TrieVersion } from '../../common/trie.js'
 import { loadOrCreateIdentity, type WorkerIdentity } from './identity.js'
 import { Phactory } from './phactory.js'
-import { createPruntimeServer, type Faults } from './server.js'
+import { createPruntimeServer, type Faults, type PruntimeServer } from './server.js'
 
 export { Phactory, type PhactoryOptions } from './phactory.js'
 export { PRuntimeError } from './errors.js'
@@ -69,20 +67,12 @@ export interface RunningPruntimes {
 
 export async function startPruntimes(opts: PruntimesOptions, logger: Logger): Promise<RunningPruntimes> {
   await cryptoWaitReady()
-  const started: Array<{ server: Server; sockets: Set<Socket> }> = []
+  const started: PruntimeServer[] = []
   const workers: PruntimeHandle[] = []
   let stopping: Promise<void> | undefined
   // Every caller waits for the one shutdown.
   const stop = (): Promise<void> => {
-    stopping ??= Promise.all(
-      started.map(
-        ({ server, sockets }) =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve())
-            for (const s of sockets) s.destroy()
-          }),
-      ),
-    ).then(() => undefined)
+    stopping ??= Promise.all(started.map((s) => s.close())).then(() => undefined)
     return stopping
   }
   try {

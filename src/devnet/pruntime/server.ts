@@ -191,9 +191,16 @@ function plainToJson(value: unknown): unknown {
   return value
 }
 
-export function createPruntimeServer(hooks: ServerHooks): { server: Server; sockets: Set<Socket> } {
+export interface PruntimeServer {
+  server: Server
+  /** Stop listening, drop every connection and cancel answers still held by the "slow" fault. */
+  close(): Promise<void>
+}
+
+export function createPruntimeServer(hooks: ServerHooks): PruntimeServer {
   const codec = getCodec()
   const sockets = new Set<Socket>()
+  const delayed = new Set<NodeJS.Timeout>()
   const log = hooks.logger
 
   const sendPrpcError = (res: ServerResponse, status: number, message: string, json: boolean): void => {
@@ -326,13 +333,28 @@ export function createPruntimeServer(hooks: ServerHooks): { server: Server; sock
         else res.destroy()
       })
     }
-    if (f.delayMs > 0) setTimeout(go, f.delayMs).unref() // the open socket keeps the loop alive
-    else go()
+    if (f.delayMs > 0) {
+      const timer = setTimeout(() => {
+        delayed.delete(timer)
+        go()
+      }, f.delayMs)
+      timer.unref() // the open socket keeps the loop alive
+      delayed.add(timer)
+    } else go()
   })
   server.keepAliveTimeout = 5000
   server.on('connection', (s: Socket) => {
     sockets.add(s)
     s.on('close', () => sockets.delete(s))
   })
-  return { server, sockets }
+  return {
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        for (const t of delayed) clearTimeout(t)
+        delayed.clear()
+        for (const s of sockets) s.destroy()
+      }),
+  }
 }
