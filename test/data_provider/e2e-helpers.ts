@@ -3,20 +3,21 @@
  * its heights with a deadline, and a consumer that feeds a devnet pRuntime from the blob server the
  * way prb v2's lifecycle does (upstream-lifecycle.md §7.6-§7.7).
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { createLogger, type Logger } from '../../src/common/logger.js'
 import { startDevnet, type Devnet, type DevnetOptions } from '../../src/devnet/devnet.js'
 import { startDataProvider, type DataProviderOptions, type RunningDataProvider } from '../../src/data_provider/main.js'
 import { decodeRangeMeta, type BlobClient } from '../../src/data_provider/index.js'
 import { PruntimeClient, type PhactoryInfoPlain } from '../../src/devnet/pruntime/client.js'
-import type { DataProviderInfo } from '../../src/walkie/messages.js'
+import type { DataProviderInfo } from '../../src/walkie/index.js'
+import { tempDir as tempDirFor } from '../helpers/fs.js'
+import { quietLogger } from '../helpers/log.js'
 
+export { waitFor } from '../helpers/wait.js'
+
+/** The shared quiet logger; DP_TEST_LOG=debug|info|warn writes to stderr instead (debugging a run). */
 export function quiet(): Logger {
-  const level = (process.env.DP_TEST_LOG as 'debug' | 'info' | 'warn' | undefined) ?? 'fatal'
-  return createLogger({ level, stream: process.env.DP_TEST_LOG ? process.stderr : new Writable({ write: (_c, _e, cb) => cb() }) })
+  const level = process.env.DP_TEST_LOG as 'debug' | 'info' | 'warn' | undefined
+  return level ? createLogger({ level, stream: process.stderr }) : quietLogger()
 }
 
 /** Devnet for these tests: a justification every 8 relay blocks, a set change every 40, blocks only on demand. */
@@ -28,9 +29,14 @@ export function startTestDevnet(o: Partial<DevnetOptions>, logger: Logger): Prom
   return startDevnet({ ...DEVNET, ...o }, logger)
 }
 
+/**
+ * The shared temp dir, removed when the caller says: these dirs are made at module level or in the
+ * lag script (no test context) and must outlive the devnet and data provider the after hook stops.
+ */
 export function tempDir(prefix = 'prb-dp-e2e-'): { path: string; remove(): void } {
-  const path = mkdtempSync(join(tmpdir(), prefix))
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) }
+  let remove = (): void => {}
+  const path = tempDirFor({ after: (fn) => { remove = fn } }, prefix)
+  return { path, remove: () => remove() }
 }
 
 export function dpOptions(dn: Devnet, dbPath: string, o: Partial<DataProviderOptions> = {}): DataProviderOptions {
@@ -54,16 +60,6 @@ export function dpOptions(dn: Devnet, dbPath: string, o: Partial<DataProviderOpt
 
 export function startDp(dn: Devnet, dbPath: string, logger: Logger, o: Partial<DataProviderOptions> = {}): Promise<RunningDataProvider> {
   return startDataProvider(dpOptions(dn, dbPath, o), { logger })
-}
-
-/** Poll `cond` every 20 ms until it holds; fails after `ms` naming what was awaited. */
-export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, what: string | (() => string)): Promise<void> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    if (await cond()) return
-    if (Date.now() > deadline) throw new Error(`not reached within ${ms} ms: ${typeof what === 'string' ? what : what()}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
 }
 
 /** The last final relay block with a justification: where the last dry range ends. */
