@@ -29,7 +29,7 @@ export function devnetOptions(c: DevnetConfig): DevnetOptions {
  */
 export const MODULE_LOADERS: { [M in ModuleName]: (() => Promise<ModuleStart<ConfigFor<M>>>) | null } = {
   data_provider: async () => (await import('./data_provider/main.js')).start,
-  lifecycle: null,
+  lifecycle: async () => (await import('./lifecycle/index.js')).start,
   trade: null,
   monitor: null,
   devnet: async () => {

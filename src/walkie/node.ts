@@ -247,8 +247,11 @@ class WalkieNode implements Walkie {
     const addresses = this.multiaddrs()
     if ('peerIdPrefix' in id) {
       this.#log.info({ id: this.#identity.peerId, addresses }, `Got my peer id as ${id.name}.`)
-    } else {
+    } else if ('ephemeral' in id) {
       this.#log.info({ id: this.#identity.peerId, addresses }, 'Walkie started with an ephemeral peer id.')
+    } else {
+      // The owner loaded the key itself (the lifecycle checks it against its store first) and logs it.
+      this.#log.info({ id: this.#identity.peerId, addresses }, 'Walkie started with the identity key its owner loaded.')
     }
     this.#log.info({ role: this.#role, chainIdentity: init.chainIdentity, bridgeIdentity: init.bridgeIdentity, mdns: mdnsOn, privateNetwork: init.psk !== undefined, bootNodes: init.bootNodes ?? [] }, 'Walkie is up.')
 

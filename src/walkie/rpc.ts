@@ -26,6 +26,11 @@ export interface RpcContext {
   peerId: string
   method: WalkieMethod
   signal: AbortSignal
+  /**
+   * The request as it came on the wire: a handler that must tell a field sent as its default
+   * (`enabled: false`) from one not sent (partial updates) decodes it without defaults.
+   */
+  raw: Uint8Array
 }
 
 /** Gets the decoded request; returns the response as a (partial) plain object, or throws WalkieError. */
@@ -186,7 +191,7 @@ export async function serveStream(stream: Stream, remotePeer: string, opts: Serv
       } catch (e) {
         throw new WalkieError('SERVER', `malformed ${method} request: ${(e as Error).message}`)
       }
-      const result = (await handler(request as never, { peerId: remotePeer, method, signal })) as WalkieMessage
+      const result = (await handler(request as never, { peerId: remotePeer, method, signal, raw: req.data })) as WalkieMessage
       let data: Uint8Array
       try {
         data = encodeAs(types.response, result)

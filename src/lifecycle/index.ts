@@ -1,0 +1,12 @@
+/** Public entry of the lifecycle: the daemon (`start`), its store, keys and API for tools and tests. */
+export { start, startLifecycle, storePathFor, LifecycleStartError, type LifecycleOptions, type LifecycleDeps, type RunningLifecycle } from './main.js'
+export type { WorkerEngine, WorkerView, PoolView, WorkerReport, WorkerStatusName } from './contract.js'
+export { WORKER_STATUSES } from './contract.js'
+export { createEngine, ENGINE_NOT_BUILT, type EngineDeps } from './engine.js'
+export { lifecycleHandlers, registerLifecycleApi, toWalkieError, LIFECYCLE_METHODS, CONFIG_MODE_MESSAGE, type LifecycleMethod, type LifecycleHandler, type LifecycleApiDeps } from './api.js'
+export { Repository, type PoolInput, type WorkerInput, type IdentityInput, type WorkerWithPool } from './repository.js'
+export { createPoolStore, StoreError, type PoolStore, type StoreChange } from './store.js'
+export { createOperatorVault, loadLifecycleIdentity, checkOperatorSecret, LifecycleKeyError, type OperatorVault, type SealedOperator } from './operators.js'
+export { isSqliteFile, readV2Database, importV2, STORE_SUFFIX_BESIDE_SQLITE, V2_IMPORT_META, V2ImportError, type V2ImportSummary } from './v2-import.js'
+export { RequestError, MIN_STAKE, type Problem } from './validate.js'
+export type { PoolRecord, WorkerRecord } from './records.js'
