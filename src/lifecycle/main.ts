@@ -84,7 +84,7 @@ async function checkOperators(store: PoolStore, vault: OperatorVault, keyFile: s
       if (id.operatorPublicKey !== p.operatorPublicKey) throw new Error('it decrypts to another operator than the one recorded')
     } catch (err) {
       failed.push(`pool ${JSON.stringify(p.name)} (pid ${p.pid})`)
-      log.error({ err, pool: p.uuid, pid: p.pid }, `The operator of pool ${JSON.stringify(p.name)} (pid ${p.pid}) does not decrypt with ${keyFile}; the trader cannot sign for it. Restore the key it was made with, or set the operator again (UpdatePool with owner.mnemonic).`)
+      log.error({ err, pool: p.uuid, poolPid: p.pid }, `The operator of pool ${JSON.stringify(p.name)} (pid ${p.pid}) does not decrypt with ${keyFile}; the trader cannot sign for it. Restore the key it was made with, or set the operator again (UpdatePool with owner.mnemonic).`)
     }
   }
   if (pools.length > 0 && failed.length === pools.length) {
