@@ -9,14 +9,14 @@ import { getCodec, type Codec } from '../common/codec.js'
 import { PrbError } from '../common/errors.js'
 import type { Logger } from '../common/logger.js'
 import { WalkieError, type RpcContext, type Walkie, type WalkieMethod } from '../walkie/index.js'
-import type { WorkerEngine } from './contract.js'
+import type { WorkerEngine, WorkerReport } from './contract.js'
 import { poolToWire, workerToWire } from './records.js'
 import { RequestError } from './validate.js'
 import type { IdentityInput, PoolInput, Repository, WorkerInput } from './repository.js'
 import { idleReason, workerState } from './status.js'
 
 /** Decoded as sent: only the fields on the wire, uint64 as decimal strings. */
-const AS_SENT: protobuf.IConversionOptions = { defaults: false, arrays: true, longs: String, enums: String, bytes: Buffer }
+const AS_SENT: protobuf.IConversionOptions = { defaults: false, arrays: true, longs: String, enums: String }
 
 export const LIFECYCLE_METHODS = [
   'ListPool', 'CreatePool', 'UpdatePool', 'ListWorker', 'CreateWorker', 'UpdateWorker',
@@ -63,8 +63,17 @@ export function lifecycleHandlers(deps: LifecycleApiDeps): Record<LifecycleMetho
     return engine
   }
 
+  const report = (engine: WorkerEngine, uuid: string): WorkerReport | undefined => {
+    try {
+      return engine.report(uuid)
+    } catch (err) {
+      // One worker's broken report must not take the whole status answer down.
+      deps.logger.warn({ err, worker: uuid }, 'The worker engine failed to report a worker; showing it idle.')
+      return undefined
+    }
+  }
   const states = (engine: WorkerEngine, list: ReturnType<Repository['listWorkers']>) => ({
-    workerStates: list.map((w) => workerState(w, engine.report(w.worker.uuid), () => idleReason(w, true))),
+    workerStates: list.map((w) => workerState(w, report(engine, w.worker.uuid), () => idleReason(w, true))),
   })
 
   const control = (method: LifecycleMethod, act: (engine: WorkerEngine, uuid: string) => void): LifecycleHandler => async (raw) => {

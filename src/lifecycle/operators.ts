@@ -4,7 +4,7 @@
  * LIFECYCLE RSA key, and the secret itself is dropped here: it is never stored, logged or returned.
  * Also the LIFECYCLE identity itself: never silently re-created while operators depend on it.
  */
-import { access } from 'node:fs/promises'
+import { access, stat } from 'node:fs/promises'
 import type { KeyObject } from 'node:crypto'
 import { u8aToHex } from '@polkadot/util'
 import { decodeAddress, keyExtractSuri, mnemonicValidate } from '@polkadot/util-crypto'
@@ -93,6 +93,8 @@ export async function loadLifecycleIdentity(peerIdPrefix: string, sealed: Sealed
     throw new LifecycleKeyError('ERR_LIFECYCLE_KEY_MISSING', `the LIFECYCLE identity key ${file} is missing, but ${sealed.where} holds ${sealed.count} pool(s) whose operator keys were encrypted with it; restore that file from a backup (or set PHALA_PEER_ID_PREFIX to the directory holding it). prb does not create a new key here: it could not decrypt any of those operators.`)
   }
   const identity = await loadOrCreateIdentity(file)
+  const mode = (await stat(file)).mode & 0o777
+  if (mode & 0o077) log.warn({ file, mode: mode.toString(8) }, `The LIFECYCLE key file ${file} is readable by others (mode ${mode.toString(8)}); chmod 600 it: it decrypts every pool's operator key.`)
   if (identity.created) log.warn({ file }, `Created a new LIFECYCLE identity key at ${file}; back it up: every pool's operator key is encrypted with it.`)
   if (!identity.rsa) {
     throw new LifecycleKeyError('ERR_LIFECYCLE_KEY_TYPE', `the LIFECYCLE identity key ${file} is not an RSA key; operator keys need upstream's RSA key: restore the right file`)

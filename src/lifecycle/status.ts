@@ -18,6 +18,7 @@ export function stamp(text: string, at = new Date()): string {
 export function idleReason(w: WorkerWithPool, engineRunning: boolean): string {
   if (!engineRunning) return 'The worker engine is not running yet (the lifecycle is starting).'
   if (!w.worker.enabled) return 'Worker is disabled (enabled = false), so it is not run; enable it with UpdateWorker.'
+  if (!w.pool.enabled) return `Its pool ${JSON.stringify(w.pool.name)} (pid ${w.pool.pid}) is disabled (enabled = false); enable it with UpdatePool.`
   return 'Worker not started yet.'
 }
 
