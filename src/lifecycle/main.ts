@@ -144,6 +144,7 @@ export async function startLifecycle(o: LifecycleOptions, deps: LifecycleDeps): 
   let chainIdentity: string | undefined
 
   const boot = async (): Promise<void> => {
+    log.info({ url: c.PHALA_CHAIN_ENDPOINT }, `Reading the chain identity (para block #1 hash) from ${c.PHALA_CHAIN_ENDPOINT}; Walkie and the API start once the node answers.`)
     chainIdentity = await retry(() => readChainIdentity(para, signal), { what: `read the chain identity (block #1 hash) from ${c.PHALA_CHAIN_ENDPOINT}`, logger: log, signal, ...reconnect })
     const init: WalkieInit = {
       role: 'WR_LIFECYCLE_MANAGER',

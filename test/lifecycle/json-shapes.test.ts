@@ -80,6 +80,11 @@ test('D.5 examples through the proxy conversion', async (t) => {
   const byPid = await proxy('UpdatePool', { items: [{ id: { pid: '123' }, pool: { syncOnly: true } }] })
   assert.deepEqual(byPid.data.pools[0], { ...pool, pid: '123', name: 'renamed', realPhalaSs58: '', syncOnly: true })
 
+  // an empty owner keeps the operator (the monitor's edit form sends one when no new mnemonic is typed)
+  const keep = await proxy('UpdatePool', { items: [{ id: { name: 'renamed' }, pool: { owner: { mnemonic: '' }, enabled: false } }] })
+  assert.deepEqual(keep.data.pools[0], { ...pool, pid: '123', name: 'renamed', realPhalaSs58: '', syncOnly: true, enabled: false })
+  await proxy('UpdatePool', { items: [{ id: { name: 'renamed' }, pool: { enabled: true, syncOnly: false } }] })
+
   // Edit a worker by name
   const uw = await proxy('UpdateWorker', { items: [{ id: { name: 'test-node-1' }, worker: { pid: 123, name: 'test-node-1', endpoint: 'http://10.0.0.7:8000', stake: '5000000000000000', enabled: true, syncOnly: false } }] })
   assert.deepEqual(uw.data.workers[0], { uuid: w.uuid, pid: '123', name: 'test-node-1', endpoint: 'http://10.0.0.7:8000', enabled: true, deleted: false, stake: '5000000000000000', syncOnly: false })
