@@ -130,9 +130,10 @@ export function toWalkieError(err: unknown): unknown {
 export function registerLifecycleApi(walkie: Walkie, deps: LifecycleApiDeps): void {
   const handlers = lifecycleHandlers(deps)
   for (const method of LIFECYCLE_METHODS) {
-    walkie.handle(method, (async (_req: unknown, ctx: RpcContext) => {
+    walkie.handle(method, (async (req: Record<string, unknown>, ctx: RpcContext) => {
       try {
-        return await handlers[method](ctx.raw)
+        // Without the wire bytes every field counts as sent (full-value updates, as upstream).
+        return await handlers[method](ctx.raw ?? (deps.codec ?? getCodec()).encode(REQUEST_TYPES[method], req))
       } catch (err) {
         throw toWalkieError(err)
       }

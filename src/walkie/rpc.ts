@@ -29,8 +29,9 @@ export interface RpcContext {
   /**
    * The request as it came on the wire: a handler that must tell a field sent as its default
    * (`enabled: false`) from one not sent (partial updates) decodes it without defaults.
+   * Always set by the node; optional so handlers can be called directly (tests).
    */
-  raw: Uint8Array
+  raw?: Uint8Array
 }
 
 /** Gets the decoded request; returns the response as a (partial) plain object, or throws WalkieError. */
