@@ -4,7 +4,7 @@
  */
 import type { Logger } from '../../src/common/logger.js'
 import type { Devnet, DevnetOptions } from '../../src/devnet/devnet.js'
-import type { RunningDataProvider } from '../../src/data_provider/main.js'
+import type { DataProviderOptions, RunningDataProvider } from '../../src/data_provider/main.js'
 import { createWalkie, type Walkie } from '../../src/walkie/index.js'
 import type { WorkerView } from '../../src/lifecycle/contract.js'
 import { createSyncEngine, type SyncEngine, type SyncEngineOptions, type SyncMetrics } from '../../src/lifecycle/sync/index.js'
@@ -23,9 +23,9 @@ export interface TestDp {
   stop(): Promise<void>
 }
 
-export async function startWalkieDp(dn: Devnet, logger: Logger, o: { paraBatchSize?: number } = {}): Promise<TestDp> {
+export async function startWalkieDp(dn: Devnet, logger: Logger, o: Partial<DataProviderOptions> = {}): Promise<TestDp> {
   const dir = tempDir('prb-sync-dp-')
-  const dp = await startDp(dn, dir.path, logger, { walkie: WALKIE_DP, paraBatchSize: o.paraBatchSize ?? 0 })
+  const dp = await startDp(dn, dir.path, logger, { walkie: WALKIE_DP, paraBatchSize: 0, ...o })
   await dp.booted
   let stopped: Promise<void> | undefined
   return {

@@ -72,6 +72,7 @@ export interface DataProviders {
   get(key: string): Promise<Uint8Array | null>
   /** The genesis record, by Walkie GetBlobByKey (as upstream). */
   genesis(signal?: AbortSignal): Promise<GenesisRecord>
+  /** Every known provider, the one fetches go to first. */
   sources(): DataProviderSummary[]
 }
 
@@ -227,7 +228,8 @@ export function createDataProviders(o: DataProvidersOptions, deps: DataProviders
       }
     },
     sources() {
-      return [...sources.values()].map((s) => ({
+      const live = ranked()
+      return [...live, ...[...sources.values()].filter((s) => !live.includes(s))].map((s) => ({
         peerId: s.peerId, host: s.host, port: s.port, down: s.down,
         paraProcessedHeight: s.info.paraProcessedHeight, parentProcessedHeight: s.info.parentProcessedHeight,
         ...(s.lastError ? { lastError: s.lastError } : {}),
