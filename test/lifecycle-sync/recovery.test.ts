@@ -138,3 +138,13 @@ test('the data provider in use stops: the workers fail over to the other one and
   await waitFor(() => atHead(engine, all, other.dp), 90_000, () => describe(engine, all, other.dp))
   assert.ok(engine.report('w-1')!.parentHeaderSynchedTo >= 160 + 16, 'followed the new blocks')
 })
+
+test('a pRuntime that keeps refusing is reported with its own message, and resumes when it stops', async () => {
+  const w = pr.workers[1]!
+  w.failWith500(true)
+  await waitFor(() => /keeps rejecting .*Internal Server Error \(injected fault\)/.test(engine.report('w-1')!.lastMessage), 30_000, () => describe(engine, ['w-1'], dp2.dp))
+  w.heal()
+  const other = dp1.dp.walkie() && engine.dataProviders.sources()[0]?.peerId === dp1.dp.walkie()?.peerId ? dp1 : dp2
+  await dn.makeBlocks(16)
+  await waitFor(() => atHead(engine, ['w-1'], other.dp) && engine.report('w-1')!.parentHeaderSynchedTo >= 208, 60_000, () => describe(engine, ['w-1'], other.dp))
+})

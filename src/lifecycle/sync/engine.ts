@@ -7,9 +7,10 @@
  * processes (upstream forked a process per 150 workers, each with its own Walkie node, cache and
  * ~1 GB of memory). Feeding a pRuntime is I/O: the work is HTTP and blob fetches, and the win is
  * that every worker shares ONE cache and ONE prepared request per range, which separate processes
- * would each have to fetch again. So a runner is a failure and resource domain inside the process:
- * its own HTTP socket pool (one request in flight per worker), its own supervisor that restarts a
- * worker loop that ended unexpectedly, and restart()/stop() that touch only its workers.
+ * would each have to fetch again. So a runner is a resource and failure domain inside the process:
+ * its own HTTP socket pool (keep-alive sockets of a hung pRuntime tie up only that pool), and loops
+ * that never end on an error (every error is caught, classified and retried in the worker), so a
+ * failure stays with the worker or runner it happened in; an empty runner is closed.
  */
 import { EventEmitter } from 'node:events'
 import type { Logger } from '../../common/logger.js'

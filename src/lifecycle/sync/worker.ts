@@ -171,7 +171,12 @@ export class SyncWorker {
       } catch (err) {
         if (signal.aborted) return
         attempt++
-        const delay = this.#classify(err, attempt)
+        let delay = this.#ctx.retryMaxMs
+        try {
+          delay = this.#classify(err, attempt)
+        } catch (e) {
+          this.#log.error({ err: e, cause: err }, 'sync worker: cannot classify an error; retrying after the longest backoff')
+        }
         try {
           await sleep(delay, signal)
         } catch {
