@@ -60,6 +60,7 @@ export const DEBUG_LIFECYCLE_ALLOW_BLOB_FROM_SYNCHING_STATE = flag({ name: 'DEBU
 export const PHALA_SYNC_ONLY = flag({ name: 'PHALA_SYNC_ONLY', description: 'sync only: no message relay, no on-chain operations' })
 export const PRPC_QUEUE_SIZE = int({ name: 'PRPC_QUEUE_SIZE', default: 65535, min: 1, max: 1 << 30, unused: true, description: 'upstream\'s global request queue, bypassed since 2023-01' })
 export const PRPC_SUBQUEUE_SIZE = int({ name: 'PRPC_SUBQUEUE_SIZE', default: 10, min: 1, max: 1 << 30, unused: true, description: 'declared upstream, never read' })
+export const PHALA_DISABLE_FAST_SYNC = flag({ name: 'PHALA_DISABLE_FAST_SYNC', description: '(prb) never fast-sync a fresh worker with LoadChainState (the para state at a recent block from PHALA_CHAIN_ENDPOINT); replay every block instead' })
 export const DISABLE_LRU = flag({ name: 'DISABLE_LRU', description: 'bypass the blob cache' })
 export const USE_LEGACY_SYNC = flag({ name: 'USE_LEGACY_SYNC', description: 'use the separated (legacy) sync algorithm' })
 export const WORKER_KEEPALIVE_ENABLED = flag({ name: 'WORKER_KEEPALIVE_ENABLED', description: 'HTTP keep-alive to pRuntime' })

@@ -50,6 +50,8 @@ export interface PhactoryOptions {
   registrationInfoVersion?: 1 | 2
   /** Clock for attestations (tests pin it). */
   now?: () => number
+  /** Offer LoadChainState (fast sync; GetInfo's can_load_chain_state). Default true. */
+  canLoadChainState?: boolean
 }
 
 export interface InitRuntimeRequest {
@@ -331,6 +333,42 @@ export class Phactory {
     return { relaychainSyncedTo, parachainSyncedTo }
   }
 
+  // ---- fast sync --------------------------------------------------------------------------------
+
+  /**
+   * LoadChainState: the full para state at `blockNumber` replaces replaying blocks 1..blockNumber.
+   * As strict as the rest: only before any block is dispatched, only at a block whose para header
+   * is synced, and only a state whose trie root is that header's state root. Nothing changes on refusal.
+   */
+  async loadChainState(blockNumber: number, encodedState: Uint8Array): Promise<void> {
+    const rt = this.#runtime()
+    if (this.#opts.canLoadChainState === false) throw new PRuntimeError('Can not load chain state: not supported by this pRuntime')
+    if (!rt.isParachain) throw new PRuntimeError('Can not load chain state: not a parachain runtime')
+    if (rt.nextBlockNumber !== 1 || rt.stateRootHex) throw new PRuntimeError(`Can not load chain state: blocks already dispatched (next block ${rt.nextBlockNumber})`)
+    if (blockNumber < 1) throw new PRuntimeError('Can not load chain state: block number must be at least 1')
+    const expected = rt.stateRoots.get(blockNumber)
+    if (expected === undefined) throw new PRuntimeError(`Can not load chain state: no synced para header for block ${blockNumber}; sync the headers to it first`)
+    let pairs: Array<[Uint8Array, Uint8Array]>
+    try {
+      pairs = decodeStorageState(encodedState)
+    } catch (e) {
+      throw new PRuntimeError(`Can not load chain state: cannot decode the state: ${(e as Error).message}`)
+    }
+    const storage = new Map<string, string>()
+    for (const [k, v] of pairs) storage.set(u8aToHex(k), u8aToHex(v))
+    const root = await stateRoot(storage.entries(), this.#opts.paraStateVersion ?? 0)
+    if (root !== expected) throw new PRuntimeError(`Can not load chain state: state root mismatch at block ${blockNumber}: expected ${expected}, the state gives ${root}`)
+    if (this.#rt !== rt || rt.nextBlockNumber !== 1) throw new PRuntimeError('Can not load chain state: the runtime changed meanwhile')
+    for (const n of [...rt.stateRoots.keys()]) if (n <= blockNumber) rt.stateRoots.delete(n)
+    rt.storage = storage
+    rt.childStorage = new Map()
+    rt.stateRootHex = root
+    rt.nextBlockNumber = blockNumber + 1
+    rt.validated = true
+    this.#afterBlocks(rt, blockNumber + 1)
+    this.#opts.logger.info({ blockNumber, keys: storage.size }, 'chain state loaded (fast sync)')
+  }
+
   // ---- dispatch ---------------------------------------------------------------------------------
 
   async dispatchBlocks(input: DecodedBlock[]): Promise<number> {
@@ -473,7 +511,8 @@ export class Phactory {
             maxSupportedConsensusVersion: MAX_CONSENSUS_VERSION,
           }
         : undefined,
-      canLoadChainState: false,
+      // As pRuntime: loading is possible only before any block is dispatched.
+      canLoadChainState: this.#opts.canLoadChainState !== false && !!rt && rt.nextBlockNumber === 1 && !rt.stateRootHex,
       currentBlockTime: rt?.lastBlockTimeMs ?? 0,
       supportedAttestationMethods: ['epid'],
     }

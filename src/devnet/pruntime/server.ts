@@ -106,6 +106,14 @@ const PRPC: Record<string, { req: string; res: string; run: (p: Phactory, r: Jso
     res: 'pruntime_rpc.SyncedTo',
     run: async (p, r) => ({ syncedTo: await p.dispatchBlocks(decodeOrThrow(() => decodeDispatchBlockReq(bytesOf(r.encodedBlocks)))) }),
   },
+  LoadChainState: {
+    req: 'pruntime_rpc.ChainState',
+    res: 'google.protobuf.Empty',
+    run: async (p, r) => {
+      await p.loadChainState(Number(r.blockNumber ?? 0), bytesOf(r.encodedState))
+      return {}
+    },
+  },
   Echo: { req: 'pruntime_rpc.EchoMessage', res: 'pruntime_rpc.EchoMessage', run: (_p, r) => ({ echoMsg: r.echoMsg }) },
 }
 

@@ -1,0 +1,208 @@
+/**
+ * The shared fetch layer and the requests built from it (upstream-lifecycle.md §7.5-§7.6, prb v3's
+ * shared cache): every worker of the engine reads blobs through here, so N workers at the same
+ * height cost one fetch, and a request built once (a merged dispatch_block) serves them all.
+ *
+ *   immutable blobs (payloads, final metas, the per-height index): LRU, PHALA_LRU_CACHE_SIZE entries
+ *     and PHALA_LRU_CACHE_MAX_AGE, bounded in bytes too (a window blob can be megabytes);
+ *   volatile answers (near-tip metas, "not found"): kept only until a data provider's heights move
+ *     (its generation), so they are never stale and the tip is read once per new range;
+ *   concurrent requests for one key share one promise; at most PHALA_LIFECYCLE_BLOB_QUEUE_SIZE
+ *     fetches are in flight, whatever the number of workers.
+ */
+import { LRUCache } from 'lru-cache'
+import { decodeRangeMeta, type RangeMetaRecord } from '../../data_provider/index.js'
+import { PrbError } from '../../common/errors.js'
+import type { DataProviders } from './datasource.js'
+
+export class DataProviderInconsistentError extends PrbError {
+  override name = 'DataProviderInconsistentError'
+  constructor(message: string) {
+    super('ERR_DP_INCONSISTENT', message)
+  }
+}
+
+export interface RepositoryOptions {
+  lruSize: number
+  lruMaxAgeMs: number
+  disableLru: boolean
+  queueSize: number
+  blocksPerDispatch: number
+  /** Byte bound of the LRU (default 256 MiB). */
+  lruMaxBytes?: number
+}
+
+/** One prepared bin_api request; `id` is the same for every worker given the same bytes. */
+export interface PreparedRequest {
+  action: 'sync_combined_headers' | 'dispatch_block'
+  id: string
+  body: Uint8Array
+}
+
+export interface Repository {
+  get(key: string, kind: 'immutable' | 'volatile'): Promise<Uint8Array | null>
+  /** The next header request for a worker at these next numbers, or null when the data provider has none yet. */
+  headers(headernum: number, paraHeadernum: number): Promise<PreparedRequest | null>
+  /** The next dispatch request for blocks from `blocknum` up to `paraHeadernum - 1`, or null when not there yet. */
+  blocks(blocknum: number, paraHeadernum: number): Promise<PreparedRequest | null>
+  stats(): { cached: number; cachedBytes: number; inFlight: number; queued: number }
+  clear(): void
+}
+
+const text = new TextDecoder()
+
+class Semaphore {
+  #free: number
+  readonly #waiting: Array<() => void> = []
+  constructor(n: number) {
+    this.#free = n
+  }
+  get queued(): number {
+    return this.#waiting.length
+  }
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#free > 0) this.#free--
+    else await new Promise<void>((r) => this.#waiting.push(r))
+    try {
+      return await fn()
+    } finally {
+      const next = this.#waiting.shift()
+      if (next) next()
+      else this.#free++
+    }
+  }
+}
+
+const NULL = Symbol('null')
+
+export function createRepository(o: RepositoryOptions, dps: DataProviders): Repository {
+  const lru = o.disableLru || o.lruSize <= 0
+    ? undefined
+    : new LRUCache<string, Uint8Array>({
+      max: o.lruSize,
+      maxSize: o.lruMaxBytes ?? 256 * 1024 * 1024,
+      sizeCalculation: (v) => Math.max(1, v.byteLength),
+      ...(o.lruMaxAgeMs > 0 ? { ttl: o.lruMaxAgeMs } : {}),
+    })
+  let volatileGen = -1
+  const volatile = new Map<string, Uint8Array | typeof NULL>()
+  const inFlight = new Map<string, Promise<Uint8Array | null>>()
+  const sem = new Semaphore(Math.max(1, o.queueSize))
+  const perDispatch = Math.max(1, Math.min(63, o.blocksPerDispatch))
+
+  const volatileMap = (): Map<string, Uint8Array | typeof NULL> => {
+    if (volatileGen !== dps.generation || volatile.size > 20_000) {
+      volatile.clear()
+      volatileGen = dps.generation
+    }
+    return volatile
+  }
+
+  const get = async (key: string, kind: 'immutable' | 'volatile'): Promise<Uint8Array | null> => {
+    const hit = lru?.get(key)
+    if (hit) return hit
+    const gen = dps.generation
+    const v = volatileMap().get(key)
+    if (v !== undefined) return v === NULL ? null : v
+    let p = inFlight.get(key)
+    if (!p) {
+      p = sem.run(() => dps.get(key)).finally(() => inFlight.delete(key))
+      inFlight.set(key, p)
+    }
+    const value = await p
+    if (value && kind === 'immutable' && lru) lru.set(key, value)
+    // An answer read before the data provider moved is kept only for that generation.
+    else if (gen === dps.generation && (kind === 'volatile' || !value || o.disableLru)) volatileMap().set(key, value ?? NULL)
+    return value
+  }
+
+  const meta = async (headernum: number): Promise<RangeMetaRecord | null> => {
+    let raw = await get(`rangeByParentBlock:${headernum}:pb`, 'volatile')
+    if (!raw) {
+      // prb's per-height index: a worker whose next header is not a range start (restarted at any height).
+      const k = await get(`rangeCoverByParentBlock:${headernum}`, 'immutable')
+      if (k) raw = await get(text.decode(k), 'volatile')
+    }
+    return raw ? decodeRangeMeta(raw) : null
+  }
+
+  const merged = new Map<string, Promise<Uint8Array>>()
+
+  return {
+    get,
+    async headers(headernum, paraHeadernum) {
+      const m = await meta(headernum)
+      if (!m) return null
+      // Upstream: the very first para header comes from the dry range ("justification from start").
+      const key = paraHeadernum === 1 ? m.drySyncHeaderReqKey : (m.blobSyncHeaderReqKey || m.drySyncHeaderReqKey)
+      const body = await get(key, 'immutable')
+      if (!body) throw new DataProviderInconsistentError(`the data provider names ${key} in the RangeMeta at ${m.parentStartBlock} but does not have it; retrying`)
+      return { action: 'sync_combined_headers', id: key, body }
+    },
+    async blocks(blocknum, paraHeadernum) {
+      const last = paraHeadernum - 1
+      if (blocknum > last) return null
+      const kRaw = await get(`rangeParaBlock:key:${blocknum}`, 'volatile')
+      if (kRaw) {
+        const k = JSON.parse(text.decode(kRaw)) as { bufferKey?: string; firstBlockNumber: number; lastBlockNumber: number }
+        if (k.bufferKey && last >= k.lastBlockNumber && k.firstBlockNumber === blocknum) {
+          const body = await get(k.bufferKey, 'immutable')
+          if (body) return { action: 'dispatch_block', id: k.bufferKey, body }
+        }
+      }
+      // Single-block blobs merged into one call; the batch ends on a multiple of blocksPerDispatch so
+      // workers moving together ask for the same batch and share it.
+      const end = Math.min(last, blocknum + (perDispatch - ((blocknum - 1) % perDispatch)) - 1)
+      const id = `prb:dispatch:${blocknum}:${end}`
+      const cached = lru?.get(id)
+      if (cached) return { action: 'dispatch_block', id, body: cached }
+      let p = merged.get(id)
+      if (!p) {
+        p = (async () => {
+          const parts = await Promise.all(Array.from({ length: end - blocknum + 1 }, (_, i) => get(`dryParaBlock:${blocknum + i}`, 'immutable')))
+          const elems: Uint8Array[] = []
+          for (let i = 0; i < parts.length; i++) {
+            const b = parts[i]
+            if (!b) {
+              if (i === 0) throw new MissingBlock(blocknum)
+              break // a shorter batch; the rest next time
+            }
+            // Each dryParaBlock is SCALE Vec<BlockHeaderWithChanges> of one element: compact(1) = 0x04.
+            if (b[0] !== 0x04) throw new DataProviderInconsistentError(`dryParaBlock:${blocknum + i} is not a one-block Vec (first byte ${b[0]}); the data provider's format changed?`)
+            elems.push(b.subarray(1))
+          }
+          const size = elems.reduce((n, e) => n + e.byteLength, 1)
+          const out = new Uint8Array(size)
+          out[0] = elems.length << 2
+          let at = 1
+          for (const e of elems) {
+            out.set(e, at)
+            at += e.byteLength
+          }
+          if (elems.length === end - blocknum + 1) lru?.set(id, out)
+          return out
+        })().finally(() => merged.delete(id))
+        merged.set(id, p)
+      }
+      try {
+        return { action: 'dispatch_block', id, body: await p }
+      } catch (e) {
+        if (e instanceof MissingBlock) return null
+        throw e
+      }
+    },
+    stats() {
+      return { cached: lru?.size ?? 0, cachedBytes: lru?.calculatedSize ?? 0, inFlight: inFlight.size, queued: sem.queued }
+    },
+    clear() {
+      lru?.clear()
+      volatile.clear()
+    },
+  }
+}
+
+class MissingBlock extends Error {
+  constructor(readonly n: number) {
+    super(`dryParaBlock:${n} not there yet`)
+  }
+}

@@ -1,0 +1,350 @@
+/**
+ * One worker's sync loop (upstream-lifecycle.md §7.7, with prb's error handling). Its session:
+ * GetInfo → InitRuntime with the genesis when pRuntime is empty → [fast sync: headers first, then
+ * LoadChainState] → header ranges and block batches from the repository, following the heights
+ * pRuntime answers, one request in flight → at the tip, wait for the data providers to move.
+ *
+ * Any error ends the session and starts a new one after a backoff, which re-reads pRuntime's
+ * heights first, so nothing is terminal and a worker is always fed from where it stands:
+ *   unreachable pRuntime     backoff 1 s .. 30 s, "Notice: worker unresponsive!" in the status;
+ *   rejected payload         resume at pRuntime's heights; from the 3rd rejection in a row its own
+ *                            message is the status's last message;
+ *   no data provider         wait, another one is used as soon as it answers;
+ *   pRuntime restarted empty initialised again ("restartedEmpty" event).
+ */
+import type { Logger } from '../../common/logger.js'
+import { AbortedError, backoffDelay, sleep } from '../../common/retry.js'
+import type { WorkerReport, WorkerStatusName, WorkerView } from '../contract.js'
+import type { DataProviders } from './datasource.js'
+import { NoDataProviderError } from './datasource.js'
+import type { ChainStateSource } from './fast-sync.js'
+import { PruntimeRejectedError, PruntimeUnreachableError, type PhactoryInfo, type PruntimeClient } from './pruntime.js'
+import type { PreparedRequest, Repository } from './repository.js'
+
+/** What a worker tells the engine (and through it the chain steps of #14). */
+export type SyncWorkerEvent =
+  | { type: 'status'; uuid: string; from: WorkerStatusName; to: WorkerStatusName }
+  | { type: 'initialized'; uuid: string; publicKey: string }
+  | { type: 'publicKey'; uuid: string; publicKey: string }
+  | { type: 'synched'; uuid: string; blocknum: number }
+  | { type: 'restartedEmpty'; uuid: string }
+  | { type: 'fastSync'; uuid: string; ok: boolean; block: number; message?: string }
+
+export interface SyncWorkerContext {
+  client: PruntimeClient
+  dps: DataProviders
+  repo: Repository
+  logger: Logger
+  emit: (e: SyncWorkerEvent) => void
+  devSkipRa: boolean
+  fastSync?: { source: ChainStateSource; minBlocks: number }
+  retryMinMs: number
+  retryMaxMs: number
+  infoRefreshMs: number
+  /** Called with the request just sent and the time it took (metrics, the benchmark). */
+  onRequest?: (r: PreparedRequest, ms: number) => void
+}
+
+const DEBUG_KEY = Uint8Array.from({ length: 32 }, (_, i) => (i === 31 ? 1 : 0))
+const REJECTIONS_BEFORE_REPORT = 3
+
+class RestartedEmpty extends Error {}
+
+/** The 32-byte account InitRuntime names: the proxied owner when set, else the operator. */
+function operatorBytes(w: WorkerView): Uint8Array | undefined {
+  const hex = w.pool.operatorPublicKey
+  if (!/^0x[0-9a-fA-F]{64}$/.test(hex)) return undefined
+  return Buffer.from(hex.slice(2), 'hex')
+}
+
+export class SyncWorker {
+  view: WorkerView
+  readonly #ctx: SyncWorkerContext
+  readonly #log: Logger
+  #status: WorkerStatusName = 'S_IDLE'
+  #info: PhactoryInfo | undefined
+  #message = ''
+  #initialized = false
+  #everInitialized = false
+  #synched = false
+  #publicKey = ''
+  #heights = { headernum: 0, paraHeadernum: 0, blocknum: 0 }
+  #abort: AbortController | undefined
+  #loop: Promise<void> | undefined
+  #rejections = 0
+  #lastError = ''
+  #fastSyncDone = false
+  #requests = 0
+
+  constructor(view: WorkerView, ctx: SyncWorkerContext) {
+    this.view = view
+    this.#ctx = ctx
+    this.#log = ctx.logger
+  }
+
+  get running(): boolean {
+    return this.#loop !== undefined
+  }
+
+  get status(): WorkerStatusName {
+    return this.#status
+  }
+
+  start(): void {
+    if (this.#loop) return
+    const abort = new AbortController()
+    this.#abort = abort
+    this.#synched = false
+    this.#setStatus('S_STARTING')
+    this.#loop = this.#run(abort.signal).finally(() => {
+      if (this.#abort === abort) {
+        this.#loop = undefined
+        this.#abort = undefined
+      }
+    })
+  }
+
+  async stop(finalStatus: WorkerStatusName = 'S_IDLE'): Promise<void> {
+    const loop = this.#loop
+    this.#abort?.abort()
+    this.#loop = undefined
+    this.#abort = undefined
+    await loop?.catch(() => undefined)
+    this.#setStatus(finalStatus)
+  }
+
+  report(): WorkerReport {
+    const i = this.#info
+    return {
+      status: this.#status,
+      initialized: this.#initialized,
+      // Last synced numbers (pRuntime reports the next ones).
+      parentHeaderSynchedTo: Math.max(0, this.#heights.headernum - 1),
+      paraHeaderSynchedTo: Math.max(0, this.#heights.paraHeadernum - 1),
+      paraBlockDispatchedTo: Math.max(0, this.#heights.blocknum - 1),
+      publicKey: this.#publicKey,
+      lastMessage: this.#message,
+      sessionInfoJson: JSON.stringify({ runtimeInfo: i ?? {} }, null, 2),
+      workerAccountId: '',
+      details: {
+        version: i?.version ?? '',
+        gitRevision: i?.gitRevision ?? '',
+        memoryUsage: i?.memoryUsage ?? null,
+        endpoint: this.view.endpoint,
+        lastError: this.#lastError,
+        requests: this.#requests,
+        dataProviderParaHeight: this.#ctx.dps.info()?.paraProcessedHeight ?? -1,
+      },
+    }
+  }
+
+  #say(text: string): void {
+    this.#message = `[${new Date().toISOString()}] ${text}`
+  }
+
+  #setStatus(to: WorkerStatusName): void {
+    const from = this.#status
+    if (from === to) return
+    this.#status = to
+    this.#say(`State changed from ${from} to ${to}`)
+    this.#ctx.emit({ type: 'status', uuid: this.view.uuid, from, to })
+  }
+
+  #take(info: PhactoryInfo): void {
+    this.#info = info
+    this.#initialized = info.initialized
+    this.#heights = { headernum: info.headernum, paraHeadernum: info.paraHeadernum, blocknum: info.blocknum }
+    const pk = info.publicKey ?? ''
+    if (pk && pk !== this.#publicKey) {
+      this.#publicKey = pk
+      this.#ctx.emit({ type: 'publicKey', uuid: this.view.uuid, publicKey: pk })
+    }
+  }
+
+  async #run(signal: AbortSignal): Promise<void> {
+    let attempt = 0
+    while (!signal.aborted) {
+      try {
+        await this.#session(signal, () => {
+          attempt = 0
+        })
+      } catch (err) {
+        if (signal.aborted) return
+        attempt++
+        let delay = this.#ctx.retryMaxMs
+        try {
+          delay = this.#classify(err, attempt)
+        } catch (e) {
+          this.#log.error({ err: e, cause: err }, 'sync worker: cannot classify an error; retrying after the longest backoff')
+        }
+        try {
+          await sleep(delay, signal)
+        } catch {
+          return
+        }
+      }
+    }
+  }
+
+  /** Say what went wrong and how long until the next try. */
+  #classify(err: unknown, attempt: number): number {
+    const b = { minMs: this.#ctx.retryMinMs, maxMs: this.#ctx.retryMaxMs }
+    const e = err as Error
+    this.#lastError = e.message
+    if (err instanceof RestartedEmpty) return 0
+    if (err instanceof PruntimeUnreachableError) {
+      this.#say(`Notice: worker unresponsive! ${e.message}`)
+      this.#log.warn({ worker: this.view.name, attempt, err: e.message }, 'pRuntime unreachable; retrying with backoff')
+      return backoffDelay(attempt, b)
+    }
+    if (err instanceof PruntimeRejectedError) {
+      this.#rejections++
+      this.#log.warn({ worker: this.view.name, rejections: this.#rejections, err: e.message }, 'pRuntime rejected a request; re-reading its heights')
+      if (this.#rejections >= REJECTIONS_BEFORE_REPORT) {
+        this.#say(`pRuntime keeps rejecting ${err.what} (${this.#rejections} times in a row): ${err.pruntimeMessage}`)
+        return backoffDelay(this.#rejections - REJECTIONS_BEFORE_REPORT + 1, b)
+      }
+      return 0
+    }
+    if (err instanceof NoDataProviderError) {
+      this.#say(e.message)
+      return backoffDelay(Math.min(attempt, 3), { minMs: 500, maxMs: 3000 })
+    }
+    this.#say(`Error while synching: ${e.message}`)
+    this.#log.warn({ worker: this.view.name, attempt, err }, 'sync step failed; retrying')
+    return backoffDelay(attempt, b)
+  }
+
+  async #session(signal: AbortSignal, progressed: () => void): Promise<void> {
+    const c = this.#ctx.client
+    let info = await c.getInfo(signal)
+    this.#take(info)
+    if (!info.initialized) {
+      if (this.#everInitialized) {
+        this.#log.warn({ worker: this.view.name }, 'pRuntime restarted empty; initializing it again')
+        this.#ctx.emit({ type: 'restartedEmpty', uuid: this.view.uuid })
+        this.#synched = false
+        this.#fastSyncDone = false
+      }
+      this.#setStatus('S_STARTING')
+      const g = await this.#ctx.dps.genesis(signal)
+      const op = operatorBytes(this.view)
+      await c.prpc('InitRuntime', 'pruntime_rpc.InitRuntimeRequest', 'pruntime_rpc.InitRuntimeResponse', {
+        skipRa: this.#ctx.devSkipRa,
+        encodedGenesisInfo: g.bridgeGenesisInfo,
+        encodedGenesisState: g.genesisState,
+        isParachain: true,
+        ...(op ? { encodedOperator: op } : {}),
+        ...(this.#ctx.devSkipRa ? { debugSetKey: DEBUG_KEY } : {}),
+      }, signal)
+      this.#say('Runtime initialized.')
+      info = await c.getInfo(signal)
+      this.#take(info)
+      this.#ctx.emit({ type: 'initialized', uuid: this.view.uuid, publicKey: this.#publicKey })
+    } else if (!this.#everInitialized) {
+      this.#say('Runtime already initialized.')
+    }
+    this.#everInitialized = true
+    progressed()
+    if (!this.#synched) this.#setStatus('S_SYNCHING')
+    if (!this.#synched) this.#say('Synching block data...')
+
+    const fast = this.#ctx.fastSync
+    let headersOnly = false
+    if (fast && !this.#fastSyncDone && info.blocknum === 1) {
+      const dp = this.#ctx.dps.info()
+      const behind = (dp?.paraProcessedHeight ?? 0) - info.blocknum
+      if (info.canLoadChainState && behind >= fast.minBlocks) headersOnly = true
+      else if (!info.canLoadChainState && behind >= fast.minBlocks) {
+        this.#fastSyncDone = true
+        this.#log.info({ worker: this.view.name }, 'fast sync: pRuntime cannot load chain state; replaying every block')
+      }
+    }
+
+    let lastInfoAt = Date.now()
+    for (;;) {
+      signal.throwIfAborted()
+      const h = this.#heights
+      let req: PreparedRequest | null = null
+      if (!headersOnly && h.blocknum < h.paraHeadernum) req = await this.#ctx.repo.blocks(h.blocknum, h.paraHeadernum)
+      if (!req) req = await this.#ctx.repo.headers(h.headernum, h.paraHeadernum)
+      if (req) {
+        await this.#send(req, signal)
+        progressed()
+        this.#rejections = 0
+        if (Date.now() - lastInfoAt > this.#ctx.infoRefreshMs * 5) {
+          // memory figures and version for the status, now and then
+          this.#take(await c.getInfo(signal))
+          lastInfoAt = Date.now()
+        }
+        continue
+      }
+      if (headersOnly) {
+        headersOnly = false
+        await this.#fastSync(signal)
+        continue
+      }
+      // Nothing to send: at the data provider's head.
+      if (h.blocknum >= h.paraHeadernum && !this.#synched) {
+        this.#synched = true
+        this.#setStatus('S_SYNCHED')
+        this.#ctx.emit({ type: 'synched', uuid: this.view.uuid, blocknum: h.blocknum - 1 })
+      }
+      const gen = this.#ctx.dps.generation
+      const moved = await this.#ctx.dps.waitForProgress(gen, this.#ctx.infoRefreshMs, signal)
+      if (!moved || Date.now() - lastInfoAt > this.#ctx.infoRefreshMs) {
+        // Idle: a GetInfo now and then sees a pRuntime that restarted, and refreshes the status.
+        const i = await c.getInfo(signal)
+        lastInfoAt = Date.now()
+        if (!i.initialized) {
+          this.#take(i)
+          throw new RestartedEmpty()
+        }
+        this.#take(i)
+      }
+    }
+  }
+
+  async #send(req: PreparedRequest, signal: AbortSignal): Promise<void> {
+    const t0 = Date.now()
+    if (req.action === 'dispatch_block') {
+      const r = await this.#ctx.client.binApi<{ dispatched_to: number }>('dispatch_block', req.body, signal)
+      this.#heights = { ...this.#heights, blocknum: r.dispatched_to + 1 }
+    } else {
+      const r = await this.#ctx.client.binApi<{ relaychain_synced_to: number; parachain_synced_to: number }>('sync_combined_headers', req.body, signal)
+      const before = this.#heights
+      this.#heights = { ...before, headernum: r.relaychain_synced_to + 1, paraHeadernum: r.parachain_synced_to + 1 }
+      // A range that moved nothing means pRuntime is elsewhere than we think: re-read it.
+      if (this.#heights.headernum <= before.headernum && this.#heights.paraHeadernum <= before.paraHeadernum) {
+        this.#take(await this.#ctx.client.getInfo(signal))
+        if (this.#heights.headernum <= before.headernum) throw new PruntimeRejectedError(this.#ctx.client.endpoint, 'sync_combined_headers', 200, `no progress: pRuntime stays at relay header ${before.headernum}`)
+      }
+    }
+    this.#requests++
+    this.#ctx.onRequest?.(req, Date.now() - t0)
+  }
+
+  async #fastSync(signal: AbortSignal): Promise<void> {
+    const fast = this.#ctx.fastSync!
+    const block = this.#heights.paraHeadernum - 1
+    this.#fastSyncDone = true
+    if (block < 1) return
+    try {
+      this.#say(`Fast sync: loading the chain state at para block ${block}...`)
+      const state = await fast.source.stateAt(block)
+      signal.throwIfAborted()
+      await this.#ctx.client.prpc('LoadChainState', 'pruntime_rpc.ChainState', 'google.protobuf.Empty', { blockNumber: block, encodedState: state }, signal)
+      this.#take(await this.#ctx.client.getInfo(signal))
+      this.#say(`Fast sync: chain state loaded at para block ${block}.`)
+      this.#log.info({ worker: this.view.name, block }, 'fast sync: chain state loaded')
+      this.#ctx.emit({ type: 'fastSync', uuid: this.view.uuid, ok: true, block })
+    } catch (err) {
+      if (signal.aborted) throw new AbortedError()
+      const msg = err instanceof PruntimeRejectedError ? err.pruntimeMessage : (err as Error).message
+      this.#say(`Fast sync failed (${msg}); replaying the blocks instead.`)
+      this.#log.warn({ worker: this.view.name, block, err: msg }, 'fast sync failed; falling back to replaying every block')
+      this.#ctx.emit({ type: 'fastSync', uuid: this.view.uuid, ok: false, block, message: msg })
+      if (err instanceof PruntimeUnreachableError) throw err
+    }
+  }
+}

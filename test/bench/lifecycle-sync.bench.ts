@@ -1,0 +1,141 @@
+/**
+ * The lifecycle's sync engine feeding many devnet pRuntimes (one JSON line on stdout). The devnet
+ * (chains + pRuntimes) and the data provider run as child processes, so the figures are the
+ * lifecycle's own: this process runs only its Walkie node and the sync engine.
+ *   sync4     4 workers from InitRuntime to the head of a 2,000-block history (upstream v2: 153 s);
+ *   syncN     BENCH_SYNC_WORKERS (500) workers the same way: wall time, peak RSS, blob fetches per
+ *             distinct key, lifecycle CPU-seconds per worker-block (para blocks dispatched);
+ *   tip       BENCH_TIP_WORKERS (200) workers, then 1, at the tip for BENCH_TIP_MS (60 s) each with a
+ *             relay block every 2 s: lag behind the data provider's processed relay height sampled
+ *             every 250 ms (p50/p99 in relay blocks) and lifecycle CPU.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createWalkie } from '../../src/walkie/index.js'
+import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from '../../src/lifecycle/sync/index.js'
+import type { WorkerView } from '../../src/lifecycle/contract.js'
+import { quietLogger } from '../helpers/log.js'
+import { freePort } from '../helpers/net.js'
+import { waitFor } from '../helpers/wait.js'
+
+const N = Number(process.env.BENCH_SYNC_WORKERS ?? 500)
+const TIP = Math.min(N, Number(process.env.BENCH_TIP_WORKERS ?? 200))
+const TIP_MS = Number(process.env.BENCH_TIP_MS ?? 60_000)
+const HISTORY = Number(process.env.BENCH_HISTORY ?? 2000)
+const logger = quietLogger()
+const dir = mkdtempSync(join(tmpdir(), 'prb-bench-sync-'))
+const children: ChildProcess[] = []
+
+function child(env: Record<string, string>): ChildProcess {
+  const c = spawn(process.execPath, ['--import', 'tsx', '--import', './src/polyfill.ts', 'src/index.ts'], {
+    env: { ...process.env, PHALA_LOGGER_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  children.push(c)
+  return c
+}
+
+async function post(url: string): Promise<unknown> {
+  const r = await fetch(url, { method: 'POST' })
+  return r.json()
+}
+
+const round = (n: number, d = 2): number => Math.round(n * 10 ** d) / 10 ** d
+const pct = (s: number[], p: number): number => (s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN)
+
+const [relayPort, paraPort, controlPort, blobPort, walkiePort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()])
+const pruntimePort = 30_000 + Math.floor(Math.random() * 20_000)
+const control = `http://127.0.0.1:${controlPort}`
+let engine: SyncEngine | undefined
+try {
+  child({
+    PHALA_MODULE: 'devnet', PHALA_DEVNET_HOST: '127.0.0.1', PHALA_DEVNET_RELAY_PORT: String(relayPort), PHALA_DEVNET_PARA_PORT: String(paraPort),
+    PHALA_DEVNET_CONTROL_PORT: String(controlPort), PHALA_DEVNET_HISTORY: String(HISTORY), PHALA_DEVNET_BLOCK_MS: '2000',
+    PHALA_DEVNET_PRUNTIMES: String(N), PHALA_DEVNET_PRUNTIME_PORT: String(pruntimePort), PHALA_DEVNET_POOLS: '1',
+  })
+  await waitFor(async () => (await fetch(`${control}/status`).catch(() => undefined))?.ok === true, 600_000, 'devnet up', 500)
+  await post(`${control}/production/pause`)
+  child({
+    PHALA_MODULE: 'data_provider', PHALA_CHAIN_ENDPOINT: `ws://127.0.0.1:${paraPort}`, PHALA_PARENT_CHAIN_ENDPOINT: `ws://127.0.0.1:${relayPort}`,
+    PHALA_LOCAL_DB_PATH: join(dir, 'dp'), PHALA_PEER_ID_PREFIX: join(dir, 'keys'), PHALA_DATA_PROVIDER_LOCAL_SERVER: String(blobPort),
+    PHALA_DATA_PROVIDER_LOCAL_SERVER_HOST: '127.0.0.1', PHALA_WALKIE_LISTEN_ADDRESSES: `/ip4/127.0.0.1/tcp/${walkiePort}`,
+    PHALA_WALKIE_BOOT_NODES: `/ip4/127.0.0.1/tcp/${walkiePort}`, PHALA_WALKIE_DISABLE_MDNS_DISCOVERY: 'true',
+  })
+  const paraRpc = async (method: string, params: unknown[]): Promise<any> => {
+    const r = await fetch(`http://127.0.0.1:${paraPort}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
+    return ((await r.json()) as { result: unknown }).result
+  }
+  const chainIdentity = String(await paraRpc('chain_getBlockHash', [1]))
+  const walkie = createWalkie({ role: 'WR_LIFECYCLE_MANAGER', chainIdentity, bridgeIdentity: 'default', identity: { ephemeral: true }, listenAddresses: [], disableMdns: true, bootNodes: [`/ip4/127.0.0.1/tcp/${walkiePort}`] }, { logger })
+  await walkie.start()
+  await waitFor(() => walkie.peers({ role: 'WR_DATA_PROVIDER_INT' }).length > 0, 120_000, 'the data provider over Walkie', 200)
+  const dpPeer = walkie.peers({ role: 'WR_DATA_PROVIDER_INT' })[0]!.peerId
+  const dpInfo = () => walkie.call(dpPeer, 'GetDataProviderInfo', {})
+  const status = async () => (await (await fetch(`${control}/status`)).json()) as { relay: { finalized: number }; para: { finalized: number } }
+  await waitFor(async () => { const [i, s] = await Promise.all([dpInfo(), status()]); return i.status === 'S_IDLE' && i.paraProcessedHeight >= s.para.finalized && i.parentProcessedHeight >= s.relay.finalized }, 900_000, 'data provider caught up', 1000)
+
+  const fetches = new Map<string, number>()
+  const opts: SyncEngineOptions = {
+    runnerMaxWorkers: 150, blobQueueSize: 36, prpcTimeoutMs: 60_000, binApiTimeoutMs: 150_000, lruSize: 5000, lruMaxAgeMs: 1_800_000, disableLru: false,
+    keepAlive: true, keepAliveTimeoutMs: 5000, syncOnly: true, devSkipRa: false, disableFastSync: true,
+  }
+  engine = createSyncEngine(opts, { logger, walkie, metrics: { blobFetch: (k) => fetches.set(k, (fetches.get(k) ?? 0) + 1) } })
+  const view = (i: number): WorkerView => ({
+    uuid: `w-${i}`, name: `w-${i}`, endpoint: `http://127.0.0.1:${pruntimePort + i}`, stake: '0', enabled: true, syncOnly: true,
+    pool: { uuid: 'p', pid: '1', name: 'p', enabled: true, syncOnly: true, operatorSs58: '', operatorPublicKey: '0x' + '11'.repeat(32) },
+  })
+  const e = engine
+  const allSynched = (n: number): boolean => Array.from({ length: n }, (_, i) => e.report(`w-${i}`)?.status).every((s) => s === 'S_SYNCHED')
+  let peakRss = 0
+  const rssTimer = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss) }, 200)
+
+  const syncRun = async (n: number): Promise<Record<string, number>> => {
+    fetches.clear()
+    peakRss = process.memoryUsage().rss
+    const cpu0 = process.cpuUsage()
+    const t0 = Date.now()
+    e.apply(Array.from({ length: n }, (_, i) => view(i)))
+    await waitFor(() => allSynched(n), 3_600_000, () => JSON.stringify(e.stats()), 500)
+    const wallS = (Date.now() - t0) / 1000
+    const cpu = process.cpuUsage(cpu0)
+    const blocks = Array.from({ length: n }, (_, i) => e.report(`w-${i}`)!.paraBlockDispatchedTo).reduce((a, b) => a + b, 0)
+    const total = [...fetches.values()].reduce((a, b) => a + b, 0)
+    return { workers: n, wallS: round(wallS, 1), peakRssMiB: round(peakRss / 2 ** 20, 0), blobFetches: total, distinctKeys: fetches.size, fetchesPerKey: round(total / Math.max(1, fetches.size), 3), cpuS: round((cpu.user + cpu.system) / 1e6, 1), cpuSPerWorkerBlock: round((cpu.user + cpu.system) / 1e6 / Math.max(1, blocks), 6), paraBlocksPerWorker: round(blocks / n, 0) }
+  }
+
+  const sync4 = await syncRun(4)
+  e.apply([])
+  await waitFor(() => e.stats().workers === 0, 60_000, 'stopped')
+  for (let i = 0; i < 4; i++) await post(`${control}/pruntimes/${i}/crash`)
+  const syncN = await syncRun(N)
+
+  const tipRun = async (n: number): Promise<Record<string, number>> => {
+    e.apply(Array.from({ length: n }, (_, i) => view(i)))
+    await waitFor(() => allSynched(n), 600_000, 'synched', 500)
+    const lags: number[] = []
+    const cpu0 = process.cpuUsage()
+    const t0 = Date.now()
+    await post(`${control}/production/resume`)
+    while (Date.now() - t0 < TIP_MS) {
+      await new Promise((r) => setTimeout(r, 250))
+      const i = await dpInfo()
+      for (let w = 0; w < n; w++) lags.push(Math.max(0, i.parentProcessedHeight - e.report(`w-${w}`)!.parentHeaderSynchedTo))
+    }
+    await post(`${control}/production/pause`)
+    const cpu = process.cpuUsage(cpu0)
+    lags.sort((a, b) => a - b)
+    return { workers: n, lagP50: pct(lags, 50), lagP99: pct(lags, 99), lagMax: lags[lags.length - 1] ?? NaN, cpuS: round((cpu.user + cpu.system) / 1e6, 2) }
+  }
+  const tipMany = await tipRun(TIP)
+  const tipOne = await tipRun(1)
+  clearInterval(rssTimer)
+  process.stdout.write(JSON.stringify({ bench: 'lifecycle-sync', history: HISTORY, sync4, syncN, tip: { seconds: TIP_MS / 1000, many: tipMany, one: tipOne }, cache: e.stats().cache }) + '\n')
+  await e.stop()
+  await walkie.stop()
+} finally {
+  await engine?.stop().catch(() => undefined)
+  for (const c of children) c.kill('SIGTERM')
+  await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(undefined) : c.once('exit', r)))))
+  rmSync(dir, { recursive: true, force: true })
+}
