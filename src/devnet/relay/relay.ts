@@ -43,8 +43,13 @@ export interface RelayInit {
 
 /** BABE slots are 6 s on Polkadot and Kusama. */
 const BABE_SLOT_MS = 6000
-/** frame_system's BlockHashCount on the relay chains. */
-const BLOCK_HASH_COUNT = 4096
+/**
+ * System.BlockHash entries kept besides BlockHash(0). The relay chains keep 4096; the devnet keeps
+ * a few, because every read proof rebuilds the trie of a block's whole state and thousands of
+ * hash entries would make each one many times slower (the relay takes no transactions, so no
+ * mortal era ever needs an old hash).
+ */
+const BLOCK_HASH_KEPT = 16
 
 const twox128 = (s: string): Uint8Array => xxhashAsU8a(stringToU8a(s), 128)
 const storageKey = (pallet: string, item: string): string => u8aToHex(u8aConcat(twox128(pallet), twox128(item)))
@@ -203,8 +208,8 @@ export class RelayChain {
       [RELAY_KEYS.timestampNow, u8aToHex(u64Le(now))],
       [blockHashKey(n - 1), parent.hash],
     ]
-    // frame_system keeps BlockHashCount hashes; BlockHash(0) is never pruned.
-    if (n - BLOCK_HASH_COUNT - 1 > 0) changes.push([blockHashKey(n - BLOCK_HASH_COUNT - 1), null])
+    // frame_system prunes the hash BlockHashCount blocks back; BlockHash(0) is never pruned.
+    if (n - BLOCK_HASH_KEPT - 1 > 0) changes.push([blockHashKey(n - BLOCK_HASH_KEPT - 1), null])
     if (n === 1) {
       // The para is registered with the first block (it carries the para genesis head).
       changes.push([RELAY_KEYS.parasParachains, u8aToHex(u8aConcat(compactToU8a(1), u32Le(this.init.paraId)))])
