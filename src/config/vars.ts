@@ -81,7 +81,13 @@ export const PHALA_DEVNET_RELAY_PORT = int({ name: 'PHALA_DEVNET_RELAY_PORT', de
 export const PHALA_DEVNET_BLOCK_MS = int({ name: 'PHALA_DEVNET_BLOCK_MS', default: 6000, min: 10, max: DAY_MS, unit: 'ms', description: 'devnet relay block time; a para block every second relay block' })
 export const PHALA_DEVNET_JUSTIFICATION_PERIOD = int({ name: 'PHALA_DEVNET_JUSTIFICATION_PERIOD', default: 512, min: 1, max: 1_000_000, description: 'devnet relay blocks between GRANDPA justifications' })
 export const PHALA_DEVNET_SESSION_BLOCKS = int({ name: 'PHALA_DEVNET_SESSION_BLOCKS', default: 600, min: 2, max: 1_000_000, description: 'devnet relay blocks between authority set changes' })
-export const PHALA_DEVNET_PARA_ID = int({ name: 'PHALA_DEVNET_PARA_ID', default: 2035, min: 0, max: 2 ** 32 - 1, description: 'devnet parachain id' })
+export const PHALA_DEVNET_CHAIN = oneOf<'phala' | 'khala'>({ name: 'PHALA_DEVNET_CHAIN', default: 'phala', values: ['phala', 'khala'], description: 'devnet chain identity: `phala` (para 2035 with Phala\'s pallet indices under a Polkadot-like relay: ss58 0, DOT, 10 decimals) or `khala` (para 2004 with Khala\'s under a Kusama-like relay: ss58 2, KSM, 12 decimals)' })
+export const PHALA_DEVNET_PARA_ID = int({
+  name: 'PHALA_DEVNET_PARA_ID', min: 0, max: 2 ** 32 - 1, description: 'devnet parachain id (overrides the chain\'s)',
+  default: (env) => (env.PHALA_DEVNET_CHAIN?.trim() === 'khala' ? 2004 : 2035), defaultText: '2035 (phala) or 2004 (khala)',
+})
+export const PHALA_DEVNET_GRANDPA_V5_AT = int({ name: 'PHALA_DEVNET_GRANDPA_V5_AT', default: 1000, min: 0, max: 10_000_000, description: 'devnet relay block from which the GRANDPA authorities are kept only in `Grandpa.Authorities` (pallet-grandpa v5, as Polkadot and Kusama today) instead of `:grandpa_authorities`; the default is halfway through the default history' })
+export const PHALA_DEVNET_FINALITY_LAG = int({ name: 'PHALA_DEVNET_FINALITY_LAG', default: 2, min: 0, max: 10_000, description: 'devnet relay blocks between the best and the finalized block; the parachain\'s finalized head follows what the relay finalized' })
 export const PHALA_DEVNET_SEED = str({ name: 'PHALA_DEVNET_SEED', default: 'prb-devnet', nonEmpty: true, description: 'devnet seed: the same seed gives the same chain' })
 export const PHALA_DEVNET_HISTORY = int({ name: 'PHALA_DEVNET_HISTORY', default: 2000, min: 0, max: 10_000_000, description: 'devnet relay blocks made and finalized at start' })
 export const PHALA_DEVNET_RPC_LATENCY_MS = int({ name: 'PHALA_DEVNET_RPC_LATENCY_MS', default: 0, min: 0, max: 60_000, unit: 'ms', description: 'devnet delay added to every JSON-RPC reply' })

@@ -1,12 +1,16 @@
 /**
  * The devnet: a relay chain and a Phala parachain served over real Substrate JSON-RPC.
  *
+ * Identity: `chain` 'phala' (default: Phala, para 2035, under a Polkadot-like relay) or 'khala'
+ * (Khala, para 2004, under a Kusama-like relay); `paraId` overrides the id.
+ *
  * Timing: a relay block every `blockMs`; a para block every second relay block, built on the
  * relay parent (the relay best block at that moment) and included in the next relay block's
- * `paras.heads`. Relay finality follows the best block `finalityLag` blocks behind (GRANDPA
- * authorities really sign the stored justifications); a para block is final once the relay block
- * holding its head is final. `history` relay blocks (with their para blocks) are made and
- * finalized before the servers listen; everything is deterministic from the seed.
+ * `paras.heads`. Relay finality follows the best block `finalityLag` blocks behind (default 2;
+ * GRANDPA authorities really sign the stored justifications); a para block is final once the
+ * relay block holding its head is final. `history` relay blocks (with their para blocks) are made
+ * and finalized before the servers listen; everything is deterministic from the seed. From relay
+ * block `grandpaV5At` the authority list is in Grandpa.Authorities instead of `:grandpa_authorities`.
  *
  * Control HTTP routes (on `controlPort`, when set; JSON replies):
  *   GET  /status                 -> {relay:{best,finalized}, para:{best,finalized}, paused, finalityStalled, connections}
@@ -30,7 +34,8 @@ import type { Logger } from '../common/logger.js'
 import { trieReady } from '../common/trie.js'
 import type { ParaRuntime } from './runtime-api.js'
 import { type MethodTable, type RpcServer, ParaChain, RpcError, addChainMethods, createRpcServer } from './chain/index.js'
-import { RelayChain, addGrandpaMethods } from './relay/index.js'
+import { RelayChain, addGrandpaMethods, addRelayMethods } from './relay/index.js'
+import { identityOf, type ChainName } from './identity.js'
 import { createParaRuntimeAsync } from './para-runtime/index.js'
 import { startPruntimes, type RunningPruntimes } from './pruntime/index.js'
 
@@ -42,7 +47,12 @@ export interface DevnetOptions {
   blockMs: number
   justificationPeriod: number
   sessionBlocks: number
-  paraId: number
+  /** Phala (default) or Khala, each under its own relay chain. */
+  chain?: ChainName
+  /** Overrides the chain's para id (2035 / 2004). */
+  paraId?: number
+  /** First relay block keeping the GRANDPA authorities in Grandpa.Authorities only (default 1000: halfway through the default history). */
+  grandpaV5At?: number
   seed: string
   /** Relay blocks made and finalized at start. */
   history: number
@@ -57,7 +67,7 @@ export interface DevnetOptions {
   pruntimeDataDir?: string
   /** GRANDPA authorities per set (default 4). */
   authorities?: number
-  /** Relay finality trails the best block by this many blocks (default 1). */
+  /** Relay finality trails the best block by this many blocks (default 2). */
   finalityLag?: number
   /** Relay genesis timestamp; block n is at genesisTimeMs + n * blockMs (default 2024-01-01T00:00:00Z). */
   genesisTimeMs?: number
@@ -66,6 +76,7 @@ export interface DevnetOptions {
 }
 
 export interface RuntimeFactoryOptions {
+  chain: ChainName
   paraId: number
   pools: number
   seed: string
@@ -110,8 +121,11 @@ export const DEFAULT_GENESIS_TIME_MS = Date.UTC(2024, 0, 1)
 
 export const DEVNET_DEFAULTS: DevnetOptions = {
   host: '127.0.0.1', paraPort: 9944, relayPort: 9945, blockMs: 6000, justificationPeriod: 512, sessionBlocks: 600,
-  paraId: 2035, seed: 'prb-devnet', history: 2000, rpcLatencyMs: 0, pools: 2,
+  seed: 'prb-devnet', history: 2000, rpcLatencyMs: 0, pools: 2,
 }
+
+export const DEFAULT_GRANDPA_V5_AT = 1000
+export const DEFAULT_FINALITY_LAG = 2
 
 function defaultRuntime(o: RuntimeFactoryOptions): Promise<ParaRuntime> {
   return createParaRuntimeAsync(o)
@@ -121,7 +135,9 @@ export async function startDevnet(options: Partial<DevnetOptions>, logger: Logge
   const o: DevnetOptions = { ...DEVNET_DEFAULTS, ...options }
   if (o.sessionBlocks < 2) throw new Error(`devnet: sessionBlocks must be at least 2 (got ${o.sessionBlocks})`)
   if (o.justificationPeriod < 1) throw new Error(`devnet: justificationPeriod must be at least 1 (got ${o.justificationPeriod})`)
-  const lag = Math.max(0, o.finalityLag ?? 1)
+  const lag = Math.max(0, o.finalityLag ?? DEFAULT_FINALITY_LAG)
+  const identity = identityOf(o.chain)
+  const paraId = o.paraId ?? identity.para.paraId
   const genesisTimeMs = o.genesisTimeMs ?? DEFAULT_GENESIS_TIME_MS
   await Promise.all([cryptoWaitReady(), trieReady])
 
@@ -129,10 +145,10 @@ export async function startDevnet(options: Partial<DevnetOptions>, logger: Logge
   // The relay genesis predates the para's registration; relay block 1 carries the para genesis head.
   const relay = await RelayChain.create({
     seed: o.seed, blockMs: o.blockMs, justificationPeriod: o.justificationPeriod, sessionBlocks: o.sessionBlocks,
-    paraId: o.paraId, authorities: o.authorities ?? 4, genesisTimeMs,
+    paraId, authorities: o.authorities ?? 4, genesisTimeMs, identity, grandpaV5At: o.grandpaV5At ?? DEFAULT_GRANDPA_V5_AT,
   })
   const runtime = await (o.createRuntime ?? defaultRuntime)({
-    paraId: o.paraId, pools: o.pools, seed: o.seed, genesisTimeMs, relayGenesisHash: relay.chain.genesisHash,
+    chain: identity.chain, paraId, pools: o.pools, seed: o.seed, genesisTimeMs, relayGenesisHash: relay.chain.genesisHash,
   })
   const para = await ParaChain.create(runtime, genesisTimeMs)
 
@@ -187,6 +203,7 @@ export async function startDevnet(options: Partial<DevnetOptions>, logger: Logge
     throw new RpcError(1040, 'The devnet relay chain accepts no transactions; submit them to the parachain')
   }
   relayTable.calls.set('author_submitExtrinsic', noRelayTx)
+  addRelayMethods(relayTable)
   addGrandpaMethods(relay, relayTable)
   const paraTable: MethodTable = { calls: new Map(), subs: new Map() }
   addChainMethods(para.info, paraTable)

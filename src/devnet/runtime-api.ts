@@ -72,9 +72,17 @@ export interface BuiltBlock {
   digest: string[]
 }
 
+/** FeeDetails { inclusion_fee: Option<InclusionFee { base_fee, len_fee, adjusted_weight_fee }>, tip }. */
+export interface FeeDetails {
+  inclusionFee: { baseFee: string; lenFee: string; adjustedWeightFee: string } | null
+  tip: string
+}
+
 export interface ParaRuntime {
-  /** SCALE metadata (magic + V14/V15) served by state_getMetadata. */
+  /** SCALE metadata (magic + V14/V15) served by state_getMetadata and Metadata_metadata. */
   readonly metadataHex: string
+  /** The V15 form, served only by Metadata_metadata_at_version(15) (absent: the runtime has none). */
+  readonly metadataV15Hex?: string
   /** The object served by state_getRuntimeVersion. */
   readonly runtimeVersion: Record<string, unknown>
   /** The objects served by system_chain / system_name / system_version / system_properties. */
@@ -90,6 +98,8 @@ export interface ParaRuntime {
   accountNonce(state: StateView, address: string): number
   /** payment_queryInfo. */
   queryInfo(state: StateView, extrinsicHex: string): { weight: { refTime: number; proofSize: number }; class: string; partialFee: string }
+  /** payment_queryFeeDetails: the fee split as pallet-transaction-payment reports it (plancks, decimal strings); absent = not served. */
+  queryFeeDetails?(state: StateView, extrinsicHex: string): FeeDetails
   /** pha_getMqNextSequence for a SCALE-hex MessageOrigin. */
   mqNextSequence(state: StateView, senderHex: string): number
 }

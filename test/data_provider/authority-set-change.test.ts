@@ -1,9 +1,10 @@
 /**
- * Weakness 15: what the AuthoritySetChange the fetcher attaches at a set change proves. pRuntime
- * HEAD decodes it and ignores it (chain.md §5.2: it switches sets from the header's ScheduledChange
- * after checking the justification with the old set); older pRuntimes checked the proof of
- * `:grandpa_authorities` against the header's state root, never the set id. So the bytes stay
- * upstream's (proof of `:grandpa_authorities` only); this test pins what they prove.
+ * What the AuthoritySetChange the fetcher attaches at a set change proves. pRuntime HEAD decodes it
+ * and ignores it (chain.md §5.2: it switches sets from the header's ScheduledChange after checking
+ * the justification with the old set); older pRuntimes checked the proof of `:grandpa_authorities`
+ * against the header's state root. The proof covers both homes of the list (`Grandpa.Authorities`
+ * since pallet-grandpa v5, `:grandpa_authorities` before) and the set id; this test pins what they
+ * prove before the storage move (grandpa-v5.test.ts covers after it).
  */
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
@@ -32,7 +33,7 @@ after(async () => {
   await dn?.stop()
 })
 
-test('at a set change: Some(new list, new set id, proof of :grandpa_authorities at the block\'s state root); the list is the ScheduledChange\'s', async () => {
+test('at a set change: Some(new list, new set id, proof of the authority keys and the set id at the block\'s state root); the list is the ScheduledChange\'s', async () => {
   const ctx = relayFetchContext(relay, new HashLoader(relay), parasHeadsKey(2035), 8)
   const b = await fetchRelayBlock(ctx, 40)
   assert.ok(b.justification, 'the set-change block is justified')
@@ -47,8 +48,10 @@ test('at a set change: Some(new list, new set id, proof of :grandpa_authorities 
   assert.deepEqual(list, findScheduledChange(header)!.nextAuthorities, 'the set pRuntime HEAD switches to from the digest')
   const proven = verifyProof(header.stateRoot, proof, [GRANDPA_AUTHORITIES_KEY])
   assert.equal(proven.get(GRANDPA_AUTHORITIES_KEY), u8aToHex(encodeGrandpaAuthoritiesValue(list)), 'the proof shows :grandpa_authorities = version 1 ++ the list')
-  // The set id is not in the proof (as upstream): no pRuntime checks it against storage.
-  assert.throws(() => verifyProof(header.stateRoot, proof, [STORAGE_KEYS.grandpaSetId]))
+  // The set id and the (absent before the move) Grandpa.Authorities are in the proof too.
+  const more = verifyProof(header.stateRoot, proof, [STORAGE_KEYS.grandpaSetId, STORAGE_KEYS.grandpaAuthoritiesV5])
+  assert.equal(more.get(STORAGE_KEYS.grandpaSetId), '0x0100000000000000')
+  assert.equal(more.get(STORAGE_KEYS.grandpaAuthoritiesV5) ?? null, null)
 })
 
 test('an ordinary justified block carries the current set, proven the same way', async () => {

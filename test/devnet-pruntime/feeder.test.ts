@@ -1,6 +1,6 @@
 /**
  * Against the devnet chain: the feeder brings a worker from InitRuntime to the head across GRANDPA
- * set changes; the worker's attestation registers it on the devnet para chain; it then sees its
+ * set changes and the GRANDPA storage move; the worker's attestation registers it on the devnet para chain; it then sees its
  * registration, sends a BenchReport the chain accepts (initial score), and purges it.
  */
 import { test, before, after } from 'node:test'
@@ -21,7 +21,8 @@ let feeder: Feeder & { disconnect(): Promise<void> }
 let api: ApiPromise
 
 before(async () => {
-  dn = await startDevnet({ host: '127.0.0.1', paraPort: 0, relayPort: 0, blockMs: 6000, history: 50, justificationPeriod: 4, sessionBlocks: 20, pools: 1 }, logger)
+  // The GRANDPA storage move at 30: set change 20 under :grandpa_authorities, 40 in Grandpa.Authorities.
+  dn = await startDevnet({ host: '127.0.0.1', paraPort: 0, relayPort: 0, blockMs: 6000, history: 50, justificationPeriod: 4, sessionBlocks: 20, pools: 1, grandpaV5At: 30 }, logger)
   pr = await startPruntimes({ count: 1, host: '127.0.0.1', basePort: 0 }, logger)
   feeder = await Feeder.connect(dn.relayUrl, dn.paraUrl)
   api = await ApiPromise.create({ provider: new WsProvider(dn.paraUrl), noInitWarn: true, throwOnConnect: true })

@@ -6,10 +6,13 @@ import { createTestRuntime } from './test-runtime.js'
 
 export const quietLogger = createLogger({ level: 'fatal' })
 
-/** A devnet on port 0 with the test runtime and no timer-driven blocks (tests make them). */
+/**
+ * A devnet on port 0 with the test runtime and no timer-driven blocks (tests make them); finality
+ * one block behind (the tests count on it; the default lag of 2 has its own test).
+ */
 export function startTestDevnet(o: Partial<DevnetOptions> = {}): Promise<Devnet> {
   return startDevnet({
-    paraPort: 0, relayPort: 0, history: 60, justificationPeriod: 16, sessionBlocks: 40, blockMs: 3_600_000,
+    paraPort: 0, relayPort: 0, history: 60, justificationPeriod: 16, sessionBlocks: 40, blockMs: 3_600_000, finalityLag: 1,
     createRuntime: () => createTestRuntime(), ...o,
   }, quietLogger)
 }

@@ -31,7 +31,7 @@ after(async () => {
 })
 
 test('both chains connect; history is made and finalized', async () => {
-  assert.equal((await relay.rpc.system.chain()).toString(), 'Kusama')
+  assert.equal((await relay.rpc.system.chain()).toString(), 'Polkadot')
   const fin = await relay.rpc.chain.getFinalizedHead()
   const header = await relay.rpc.chain.getHeader(fin)
   assert.equal(header.number.toNumber(), 100)

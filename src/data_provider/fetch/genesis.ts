@@ -4,17 +4,18 @@
  *
  *   paraId        ParachainInfo.ParachainId at the latest para block (u32; 100 when unset, the pallet default)
  *   parentNumber  ParachainSystem.ValidationData(at para #1).relayParentNumber − 1
- *   bridge info   GenesisInfo { relay header at parentNumber, { :grandpa_authorities, CurrentSetId },
- *                 read proof of BOTH keys }
+ *   bridge info   GenesisInfo { relay header at parentNumber, { authorities (Grandpa.Authorities, else
+ *                 :grandpa_authorities), CurrentSetId }, read proof of all three keys }
  *   state         Vec<(key, value)> of state_getPairs("0x", para block 0)
  */
 import type { Logger } from '../../common/logger.js'
 import { u8aToHex } from '@polkadot/util'
 import { blake2AsU8a } from '@polkadot/util-crypto'
-import { decodeGrandpaAuthoritiesValue, readHeader, ScaleReader } from '../../common/grandpa.js'
+import { readAuthorityList, readHeader, ScaleReader } from '../../common/grandpa.js'
 import { encodeGenesisInfo, encodeStorageState } from '../../common/bridge-types.js'
 import type { DataProviderStore, GenesisRecord } from '../store.js'
 import type { RpcClient } from './hashes.js'
+import { readAuthorities } from './relay.js'
 import { FetchError, headerBytes, relayParentNumber, STORAGE_KEYS, u64FromStorage, type HeaderJson } from './scale-util.js'
 
 export async function readParaId(para: RpcClient, signal?: AbortSignal): Promise<number> {
@@ -38,19 +39,19 @@ export async function computeGenesis(relay: RpcClient, para: RpcClient, paraId: 
   const parentNumber = rpn - 1
   const parentHash = await relay.rpc<string | null>('chain_getBlockHash', [parentNumber], { signal })
   if (!parentHash) throw new FetchError('ERR_GENESIS', `relay block ${parentNumber} is unknown to the relay node`)
-  const [headerJson, authValue, setIdValue, proof, p0] = await Promise.all([
+  const [headerJson, auth, setIdValue, p0] = await Promise.all([
     relay.rpc<HeaderJson>('chain_getHeader', [parentHash], { signal }),
-    relay.rpc<string | null>('state_getStorage', [STORAGE_KEYS.grandpaAuthorities, parentHash], { signal }),
+    readAuthorities(relay, parentHash, `relay block ${parentNumber}`, signal).catch((e: unknown) => {
+      throw new FetchError('ERR_GENESIS', String((e as Error)?.message ?? e))
+    }),
     relay.rpc<string | null>('state_getStorage', [STORAGE_KEYS.grandpaSetId, parentHash], { signal }),
-    relay.rpc<{ proof: string[] }>('state_getReadProof', [[STORAGE_KEYS.grandpaAuthorities, STORAGE_KEYS.grandpaSetId], parentHash], { signal }),
     para.rpc<string>('chain_getBlockHash', [0], { signal }),
   ])
-  if (!authValue) throw new FetchError('ERR_GENESIS', `relay block ${parentNumber} has no :grandpa_authorities`)
-  const authorities = decodeGrandpaAuthoritiesValue(authValue)
+  const authorities = readAuthorityList(new ScaleReader(auth.list))
   const bridgeGenesisInfo = encodeGenesisInfo({
     header: headerBytes(headerJson, parentHash, `relay block ${parentNumber}`),
     authoritySet: { authoritySet: authorities.map((a) => [a.publicKey, a.weight]), setId: u64FromStorage(setIdValue) },
-    proof: proof.proof,
+    proof: auth.proof,
   })
   log.info({ paraId, parentNumber }, 'computing the genesis: reading the para genesis state (state_getPairs)')
   const pairs = await para.rpc<Array<[string, string]>>('state_getPairs', ['0x', p0], { signal, timeoutMs: 600_000 })

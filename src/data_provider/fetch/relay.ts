@@ -6,7 +6,8 @@
  *   header        chain_getHeader  -- or chain_getBlock when the block may carry a justification
  *   setId, head   ONE state_queryStorageAt([Grandpa.CurrentSetId, Paras.Heads(paraId)])
  *   para proof    state_getReadProof([Paras.Heads(paraId)])
- *   (justified)   state_getStorage(:grandpa_authorities) + state_getReadProof([:grandpa_authorities])
+ *   (justified)   state_queryStorageAt([Grandpa.Authorities, :grandpa_authorities]) +
+ *                 state_getReadProof([Grandpa.Authorities, :grandpa_authorities, Grandpa.CurrentSetId])
  *
  * Justifications without downloading every block (upstream's chain_getBlock for every block,
  * weakness 3). A node keeps a GRANDPA justification for (a) every block that enacts a set change
@@ -24,12 +25,13 @@
  * Live justifications (live.ts) are applied last, in order, to a block the rule left unjustified;
  * they do not count for the period rule (which predicts the node's stored ones).
  *
- * AuthoritySetChange (weakness 15): the proof covers `:grandpa_authorities` only, byte for byte as
- * upstream, although the genesis proof also covers Grandpa.CurrentSetId. pRuntime HEAD decodes the
- * field and ignores it: it takes the new set from the set-change header's ScheduledChange once the
- * old set's justification verified (chain.md §5.2, §6.3); older pRuntimes checked this proof of
- * `:grandpa_authorities` against the header's state root and never the set id. Adding the set-id
- * key would prove nothing anyone checks and risks a verifier that refuses unused proof nodes.
+ * AuthoritySetChange: the authority list is read from `Grandpa.Authorities` (where Polkadot and
+ * Kusama keep it since pallet-grandpa's v5 migration removed `:grandpa_authorities`), else from the
+ * old well-known key (chains before the migration, and older blocks), both in one call. The proof
+ * covers both keys and Grandpa.CurrentSetId, so a verifier of either era finds its key; pRuntime
+ * HEAD decodes the field and takes the new set from the set-change header's ScheduledChange once
+ * the old set's justification verified (chain.md §5.2, §6.3), older pRuntimes checked the proof of
+ * `:grandpa_authorities` against the header's state root.
  */
 import { hexToU8a } from '@polkadot/util'
 import { readAuthorityList, ScaleReader, verifyJustification, type VerifyResult } from '../../common/grandpa.js'
@@ -38,7 +40,7 @@ import { encodeParentBlock, type ParentBlockRecord, type WriteBatch } from '../s
 import type { HashLoader, RpcClient } from './hashes.js'
 import type { LiveJustifications } from './live.js'
 import {
-  encodeProof, grandpaJustification, hasGrandpaDigest, headerBytes, headerToSync, NONE, paraHeadNumber,
+  authorityListBytes, encodeProof, grandpaJustification, hasGrandpaDigest, headerBytes, headerToSync, NONE, paraHeadNumber,
   someAuthoritySetChange, STORAGE_KEYS, storedSetId, u64FromStorage, type HeaderJson,
 } from './scale-util.js'
 
@@ -100,13 +102,25 @@ async function getJustification(ctx: RelayFetchContext, hash: string, signal?: A
   return { header: b.block.header, justification: grandpaJustification(b.justifications) ?? null }
 }
 
-async function authoritySetChange(ctx: RelayFetchContext, hash: string, setId: bigint, signal?: AbortSignal): Promise<Uint8Array> {
-  const [value, proof] = await Promise.all([
-    ctx.chain.rpc<string | null>('state_getStorage', [STORAGE_KEYS.grandpaAuthorities, hash], { signal }),
-    ctx.chain.rpc<{ proof: string[] }>('state_getReadProof', [[STORAGE_KEYS.grandpaAuthorities], hash], { signal }),
+/** The keys an authority proof covers: both homes of the list and the set id. */
+export const AUTHORITY_PROOF_KEYS = [STORAGE_KEYS.grandpaAuthoritiesV5, STORAGE_KEYS.grandpaAuthorities, STORAGE_KEYS.grandpaSetId]
+
+/** The relay block's authority list (Grandpa.Authorities, else `:grandpa_authorities`) and the proof of AUTHORITY_PROOF_KEYS. */
+export async function readAuthorities(chain: RpcClient, hash: string, what: string, signal?: AbortSignal): Promise<{ list: Uint8Array; proof: string[] }> {
+  const [values, proof] = await Promise.all([
+    chain.rpc<Array<{ block: string; changes: Array<[string, string | null]> }>>('state_queryStorageAt', [[STORAGE_KEYS.grandpaAuthoritiesV5, STORAGE_KEYS.grandpaAuthorities], hash], { signal }),
+    chain.rpc<{ proof: string[] }>('state_getReadProof', [AUTHORITY_PROOF_KEYS, hash], { signal }),
   ])
-  if (!value) throw new Error(`relay block ${hash}: :grandpa_authorities is empty`)
-  return someAuthoritySetChange(value, setId, proof.proof)
+  const got = new Map<string, string | null>()
+  for (const set of values ?? []) for (const [k, v] of set.changes) got.set(k.toLowerCase(), v)
+  const list = authorityListBytes(got.get(STORAGE_KEYS.grandpaAuthoritiesV5), got.get(STORAGE_KEYS.grandpaAuthorities))
+  if (!list) throw new Error(`${what} (${hash}) has its GRANDPA authorities neither in Grandpa.Authorities nor under :grandpa_authorities; is this a relay chain node?`)
+  return { list, proof: proof.proof }
+}
+
+async function authoritySetChange(ctx: RelayFetchContext, hash: string, setId: bigint, signal?: AbortSignal): Promise<Uint8Array> {
+  const { list, proof } = await readAuthorities(ctx.chain, hash, 'relay block', signal)
+  return someAuthoritySetChange(list, setId, proof)
 }
 
 export async function fetchRelayBlock(ctx: RelayFetchContext, n: number, signal?: AbortSignal): Promise<FetchedRelayBlock> {

@@ -5,7 +5,7 @@
  */
 import { compactToU8a, hexToU8a, stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util'
 import { blake2AsU8a, xxhashAsU8a } from '@polkadot/util-crypto'
-import { decodeGrandpaAuthoritiesValue, encodeHeader, GRANDPA_AUTHORITIES_KEY, ScaleReader, u32Le, u64Le } from '../../common/grandpa.js'
+import { decodeGrandpaAuthoritiesValue, encodeHeader, GRANDPA_AUTHORITIES_KEY, readAuthorityList, ScaleReader, u32Le, u64Le } from '../../common/grandpa.js'
 import { PrbError } from '../../common/errors.js'
 
 const twox128 = (s: string): Uint8Array => xxhashAsU8a(stringToU8a(s), 128)
@@ -14,8 +14,10 @@ const valueKey = (pallet: string, item: string): string => u8aToHex(u8aConcat(tw
 export const STORAGE_KEYS = {
   /** relay Grandpa.CurrentSetId (u64) */
   grandpaSetId: valueKey('Grandpa', 'CurrentSetId'),
-  /** relay well-known `:grandpa_authorities` (VersionedAuthorityList) */
+  /** relay well-known `:grandpa_authorities` (VersionedAuthorityList): where the list was before pallet-grandpa's v5 migration */
   grandpaAuthorities: GRANDPA_AUTHORITIES_KEY,
+  /** relay Grandpa.Authorities (AuthorityList): where Polkadot and Kusama keep the list today */
+  grandpaAuthoritiesV5: valueKey('Grandpa', 'Authorities'),
   /** para ParachainInfo.ParachainId (u32) */
   parachainId: valueKey('ParachainInfo', 'ParachainId'),
   /** para ParachainSystem.ValidationData (Option<PersistedValidationData>) */
@@ -77,11 +79,27 @@ export function headerToSync(header: Uint8Array, justification: Uint8Array | und
   return u8aConcat(header, Uint8Array.of(1), compactToU8a(justification.length), justification)
 }
 
-/** Some(AuthoritySetChange { authoritySet: { list, setId }, authorityProof }) from the raw `:grandpa_authorities` value. */
-export function someAuthoritySetChange(authoritiesValue: string, setId: bigint, proof: readonly string[]): Uint8Array {
-  // Decoding validates the version byte and the list; the list bytes then travel unchanged.
-  decodeGrandpaAuthoritiesValue(authoritiesValue)
-  const list = hexToU8a(authoritiesValue).subarray(1)
+/**
+ * The SCALE AuthorityList of a relay block from its two possible homes: `Grandpa.Authorities`
+ * (a plain list) first, else `:grandpa_authorities` (version byte 1 ++ list); undefined when neither holds it.
+ */
+export function authorityListBytes(v5Value: string | null | undefined, legacyValue: string | null | undefined): Uint8Array | undefined {
+  if (v5Value) {
+    const r = new ScaleReader(v5Value)
+    readAuthorityList(r)
+    if (r.pos !== hexToU8a(v5Value).length) throw new Error('Grandpa.Authorities has trailing bytes; not an authority list')
+    return hexToU8a(v5Value)
+  }
+  if (legacyValue) {
+    // Decoding validates the version byte and the list; the list bytes then travel unchanged.
+    decodeGrandpaAuthoritiesValue(legacyValue)
+    return hexToU8a(legacyValue).subarray(1)
+  }
+  return undefined
+}
+
+/** Some(AuthoritySetChange { authoritySet: { list, setId }, authorityProof }) from the SCALE authority list. */
+export function someAuthoritySetChange(list: Uint8Array, setId: bigint, proof: readonly string[]): Uint8Array {
   return u8aConcat(Uint8Array.of(1), list, u64Le(setId), encodeProof(proof))
 }
 

@@ -5,6 +5,7 @@
  */
 import { blake2AsHex } from '@polkadot/util-crypto'
 import { compactToU8a, hexToU8a, u8aConcat, u8aToHex } from '@polkadot/util'
+import { TypeRegistry } from '@polkadot/types'
 import type { BlockRecord, ChainStore } from './chain.js'
 import { GRANDPA_ENGINE_ID } from '../../common/grandpa.js'
 import { RpcError } from './rpc-error.js'
@@ -12,7 +13,10 @@ import type { CallHandler, MethodTable, Params, SubscriptionMethod } from './rpc
 
 export interface ChainInfo {
   chain: ChainStore
+  /** V14: state_getMetadata, Metadata_metadata, Metadata_metadata_at_version(14) */
   metadataHex: string
+  /** V15: only Metadata_metadata_at_version(15), as a node serves it */
+  metadataV15Hex?: string
   runtimeVersion: Record<string, unknown>
   systemChain: string
   systemName: string
@@ -77,6 +81,10 @@ export function addChainMethods(info: ChainInfo, table: MethodTable): void {
   const c = table.calls
   const metaBytes = hexToU8a(info.metadataHex)
   const metaVersion = metaBytes[4] ?? 14
+  const byVersion = new Map<number, Uint8Array>([[metaVersion, metaBytes]])
+  if (info.metadataV15Hex) byVersion.set(15, hexToU8a(info.metadataV15Hex))
+  const versions = [...byVersion.keys()].sort((a, b) => a - b)
+  const versionCodec = new TypeRegistry()
 
   const add = (names: string[], fn: CallHandler): void => {
     for (const n of names) c.set(n, fn)
@@ -85,7 +93,7 @@ export function addChainMethods(info: ChainInfo, table: MethodTable): void {
     for (const n of names) table.subs.set(n, m)
   }
 
-  add(['rpc_methods'], () => ({ methods: [...c.keys(), ...table.subs.keys(), ...[...table.subs.values()].flatMap((s) => s.unsubscribe)].sort(), version: 1 }))
+  add(['rpc_methods'], () => ({ methods: [...new Set([...c.keys(), ...table.subs.keys(), ...[...table.subs.values()].flatMap((s) => s.unsubscribe)])].sort(), version: 1 }))
   add(['system_chain'], () => info.systemChain)
   add(['system_name'], () => info.systemName)
   add(['system_version'], () => info.systemVersion)
@@ -211,13 +219,15 @@ export function addChainMethods(info: ChainInfo, table: MethodTable): void {
     const method = p[0]
     const data = hexParam(p, 1, 'data')
     const b = chain.at(p[2])
-    if (method === 'Metadata_metadata_versions') return u8aToHex(u8aConcat(compactToU8a(1), new Uint8Array([metaVersion, 0, 0, 0])))
+    if (method === 'Metadata_metadata_versions') return u8aToHex(u8aConcat(compactToU8a(versions.length), ...versions.map((v) => new Uint8Array([v, 0, 0, 0]))))
     if (method === 'Metadata_metadata') return u8aToHex(u8aConcat(compactToU8a(metaBytes.length), metaBytes))
     if (method === 'Metadata_metadata_at_version') {
       const v = hexToU8a(data)
       if (v.length !== 4) throw new RpcError(4003, 'Client error: Execution failed: Other("Failed to decode version")')
-      return v[0] === metaVersion ? u8aToHex(u8aConcat(new Uint8Array([1]), compactToU8a(metaBytes.length), metaBytes)) : '0x00'
+      const m = byVersion.get(new DataView(v.buffer, v.byteOffset).getUint32(0, true))
+      return m ? u8aToHex(u8aConcat(new Uint8Array([1]), compactToU8a(m.length), m)) : '0x00'
     }
+    if (method === 'Core_version') return versionCodec.createType('RuntimeVersion', info.runtimeVersion).toHex()
     const out = info.stateCall?.(method, data, b)
     if (out === undefined) {
       throw new RpcError(4003, `Client error: Execution failed: Other("Exported method ${method} is not found")`)

@@ -9,6 +9,8 @@ import { u64Le } from '../../common/grandpa.js'
 import { type BlockRecord, ChainStore } from './chain.js'
 import { type ChainInfo, hexParam } from './methods.js'
 import { TxPool } from './pool.js'
+import { DEVNET_NODE_SUFFIX } from '../identity.js'
+import { encodeFeeDetails, encodeValidity, u128Le } from './runtime-codec.js'
 import { RpcError } from './rpc-error.js'
 import type { MethodTable } from './rpc-server.js'
 
@@ -26,10 +28,11 @@ export class ParaChain {
     this.info = {
       chain: this.chain,
       metadataHex: runtime.metadataHex,
+      ...(runtime.metadataV15Hex ? { metadataV15Hex: runtime.metadataV15Hex } : {}),
       runtimeVersion: runtime.runtimeVersion,
       systemChain: runtime.chainName,
-      systemName: 'Phala Collator',
-      systemVersion: '0.1.0-prb-devnet',
+      systemName: `Phala Collator (${DEVNET_NODE_SUFFIX})`,
+      systemVersion: `0.1.0-${DEVNET_NODE_SUFFIX}`,
       properties: runtime.properties,
       stateCall: (method, data, block) => this.#stateCall(method, data, block),
     }
@@ -91,13 +94,23 @@ export class ParaChain {
     if (method === 'AccountNonceApi_account_nonce') {
       return u8aToHex(new Uint8Array(new Uint32Array([this.runtime.accountNonce(this.stateAt(block.number), data)]).buffer))
     }
+    if (method === 'TransactionPaymentApi_query_fee_details' && this.runtime.queryFeeDetails) {
+      return encodeFeeDetails(this.runtime.queryFeeDetails(this.stateAt(block.number), '0x' + data.slice(2, -8)))
+    }
+    if (method === 'TaggedTransactionQueue_validate_transaction') {
+      // (source: TransactionSource, tx: Extrinsic, block_hash: H256): validated on that block's state.
+      const xt = '0x' + data.slice(4, -64)
+      const ctx = { ...this.context(), bestNumber: block.number }
+      return encodeValidity(this.runtime.validateTransaction(this.stateAt(block.number), ctx, xt))
+    }
     return undefined
   }
 
   addMethods(table: MethodTable): void {
     const c = table.calls
     c.set('author_submitExtrinsic', (p) => this.pool.submit(hexParam(p, 0, 'extrinsic')).hash)
-    c.set('author_pendingExtrinsics', () => this.pool.pending().map((t) => t.hex))
+    // Substrate lists the ready queue only (a future transaction is not pending yet).
+    c.set('author_pendingExtrinsics', () => this.pool.pending().filter((t) => t.status === 'ready').map((t) => t.hex))
     const nextIndex = (p: unknown[]): number => {
       if (typeof p[0] !== 'string') throw RpcError.invalidParams('account address expected')
       let onChain: number
@@ -120,7 +133,22 @@ export class ParaChain {
         // pallet-transaction-payment RPC: Error::DecodeError.
         throw new RpcError(1, 'Unable to query dispatch info.', String((e as Error)?.message ?? e))
       }
-      return { weight: qi.weight, class: qi.class.toLowerCase(), partialFee: qi.partialFee }
+      // RuntimeDispatchInfo as the node serialises it: Weight's fields are snake_case.
+      return { weight: { ref_time: qi.weight.refTime, proof_size: qi.weight.proofSize }, class: qi.class.toLowerCase(), partialFee: qi.partialFee }
+    })
+    c.set('payment_queryFeeDetails', (p) => {
+      const xt = hexParam(p, 0, 'extrinsic')
+      const b = this.chain.at(p[1])
+      if (!this.runtime.queryFeeDetails) throw new RpcError(-32601, 'Method not found')
+      let fd: ReturnType<NonNullable<ParaRuntime['queryFeeDetails']>>
+      try {
+        fd = this.runtime.queryFeeDetails(this.stateAt(b.number), xt)
+      } catch (e) {
+        throw new RpcError(1, 'Unable to query fee details.', String((e as Error)?.message ?? e))
+      }
+      // FeeDetails<NumberOrHex>: balances as hex; the tip is not serialised.
+      const hex = (v: string): string => '0x' + BigInt(v).toString(16)
+      return { inclusionFee: fd.inclusionFee ? { baseFee: hex(fd.inclusionFee.baseFee), lenFee: hex(fd.inclusionFee.lenFee), adjustedWeightFee: hex(fd.inclusionFee.adjustedWeightFee) } : null }
     })
     table.subs.set('author_submitAndWatchExtrinsic', {
       notification: 'author_extrinsicUpdate',
@@ -162,14 +190,6 @@ export class ParaChain {
   }
 }
 
-function u128Le(v: bigint): Uint8Array {
-  const out = new Uint8Array(16)
-  for (let i = 0; i < 16; i++) {
-    out[i] = Number(v & 0xffn)
-    v >>= 8n
-  }
-  return out
-}
 
 /** Pool tag of an MQ message: SCALE(("PhalaMqOffchainMessages", sender, seq)). */
 export function mqTag(senderHex: string, seq: number): string {

@@ -9,13 +9,16 @@ import type { KeyringPair } from '@polkadot/keyring/types'
 import type { Logger } from '../../common/logger.js'
 import { buildMetadata, type BuiltMetadata, SS58_PREFIX } from './metadata.js'
 import { Codec, Overlay } from './storage.js'
-import { ERRORS, KHALA_INDICES } from './phala-pallets-meta.js'
+import { ERRORS, KHALA_INDICES, palletIndices, type PalletIndices } from './phala-pallets-meta.js'
+import { identityOf, type ChainIdentity, type ChainName } from '../identity.js'
 
 export const DOLLARS = 1_000_000_000_000n
 export const DEV_NAMES = ['Alice', 'Bob', 'Charlie', 'Dave', 'Eve', 'Ferdie'] as const
 
 export interface ParaRuntimeOptions {
-  /** ParachainInfo.ParachainId (default 2035). */
+  /** Which runtime: Phala (default; pallet indices, spec name, para id 2035) or Khala (para id 2004). */
+  chain?: ChainName
+  /** ParachainInfo.ParachainId (default: the chain's, 2035 or 2004). */
   paraId?: number
   /** Stake pools created at genesis, owned by //Alice, pids 0..pools-1 (default 2). */
   pools?: number
@@ -35,7 +38,7 @@ export interface ParaRuntimeOptions {
   pruntimeAllowList?: string[]
   /** PhalaRegistry.BenchmarkDuration (blocks) sent in WorkerEvent::BenchStart (default 50). */
   benchmarkDuration?: number
-  /** Chain name served by system_chain (default 'Khala Devnet'). */
+  /** Chain name served by system_chain (default: the real chain's, 'Phala' or 'Khala'). */
   chainName?: string
   /** Where runtime bugs (a call handler throwing something that is not a DispatchError) are logged. */
   logger?: Logger
@@ -44,12 +47,15 @@ export interface ParaRuntimeOptions {
 export interface ResolvedOptions {
   paraId: number; pools: number; poolFreeStake: bigint; endowment: bigint; extraEndowed: string[]; seed: string
   genesisTimeMs: number; relayGenesisHash?: string; pruntimeAllowList: string[]; benchmarkDuration: number; chainName: string
+  identity: ChainIdentity
   logger?: Logger
 }
 
 export function resolveOptions(o: ParaRuntimeOptions = {}): ResolvedOptions {
+  const identity = identityOf(o.chain)
   const r: ResolvedOptions = {
-    paraId: o.paraId ?? 2035,
+    identity,
+    paraId: o.paraId ?? identity.para.paraId,
     pools: o.pools ?? 2,
     poolFreeStake: o.poolFreeStake ?? 100_000n * DOLLARS,
     endowment: o.endowment ?? 10_000_000n * DOLLARS,
@@ -59,7 +65,7 @@ export function resolveOptions(o: ParaRuntimeOptions = {}): ResolvedOptions {
     relayGenesisHash: o.relayGenesisHash?.toLowerCase(),
     pruntimeAllowList: (o.pruntimeAllowList ?? []).map((x) => x.toLowerCase()),
     benchmarkDuration: o.benchmarkDuration ?? 50,
-    chainName: o.chainName ?? 'Khala Devnet',
+    chainName: o.chainName ?? identity.para.name,
     logger: o.logger,
   }
   if (!Number.isInteger(r.paraId) || r.paraId < 0 || r.paraId > 0xffffffff) throw new Error(`paraId ${r.paraId} is not a u32; give a para id such as 2035`)
@@ -69,6 +75,8 @@ export function resolveOptions(o: ParaRuntimeOptions = {}): ResolvedOptions {
 
 export interface Core {
   opts: ResolvedOptions
+  /** construct_runtime indices of this chain (Phala's or Khala's). */
+  indices: PalletIndices
   meta: BuiltMetadata
   codec: Codec
   dev: Record<(typeof DEV_NAMES)[number], KeyringPair>
@@ -77,16 +85,29 @@ export interface Core {
 export function createCore(options: ParaRuntimeOptions | undefined): Core {
   if (!cryptoIsReady()) throw new Error('sr25519 is not initialised: await cryptoWaitReady() from @polkadot/util-crypto before createParaRuntime (or use createParaRuntimeAsync)')
   const opts = resolveOptions(options)
-  const meta = buildMetadata({ paraId: opts.paraId })
+  const indices = palletIndices(opts.identity)
+  const meta = buildMetadata({ paraId: opts.paraId, identity: opts.identity, indices })
   const keyring = new Keyring({ type: 'sr25519', ss58Format: SS58_PREFIX })
   const dev = Object.fromEntries(DEV_NAMES.map((n) => [n, keyring.addFromUri(`//${n}`)])) as Core['dev']
-  return { opts, meta, codec: new Codec(meta.registry), dev }
+  return { opts, indices, meta, codec: new Codec(meta.registry), dev }
 }
 
 /** A dispatch failure, encoded as sp_runtime::DispatchError. */
 export class DispatchErr extends Error {
-  constructor(readonly error: Record<string, unknown>, readonly label: string) {
+  /**
+   * @param pallet for a module error raised by name: the pallet whose index the dispatcher fills in
+   *   for the running chain (the Phala pallets sit at other indices on Phala and Khala).
+   */
+  constructor(readonly error: Record<string, unknown>, readonly label: string, readonly pallet?: string) {
     super(label)
+  }
+
+  /** This error with the module index of `pallet` on the chain of `indices`. */
+  resolve(indices: PalletIndices): DispatchErr {
+    const m = this.error.Module as { index: number; error: string } | undefined
+    const index = this.pallet ? (indices as Record<string, number>)[this.pallet] : undefined
+    if (!m || index === undefined || m.index === index) return this
+    return new DispatchErr({ Module: { index, error: m.error } }, this.label, this.pallet)
   }
 }
 
@@ -94,18 +115,24 @@ type ErrPallet = keyof typeof ERRORS
 export function moduleErr<P extends ErrPallet>(pallet: P, name: (typeof ERRORS)[P][number]): DispatchErr {
   const idx = (ERRORS[pallet] as readonly string[]).indexOf(name)
   if (idx < 0) throw new Error(`unknown error ${pallet}.${name}`)
-  return moduleErrRaw(KHALA_INDICES[pallet], idx, `${pallet}.${name}`)
+  return moduleErrRaw(KHALA_INDICES[pallet], idx, `${pallet}.${name}`, pallet)
 }
 
 /** Errors of the standard pallets by index (System, Balances, Utility, Proxy). */
-export function moduleErrRaw(palletIndex: number, errorIndex: number, label: string): DispatchErr {
+export function moduleErrRaw(palletIndex: number, errorIndex: number, label: string, pallet?: string): DispatchErr {
   const error = new Uint8Array(4)
   error[0] = errorIndex
-  return new DispatchErr({ Module: { index: palletIndex, error: u8aToHex(error) } }, label)
+  return new DispatchErr({ Module: { index: palletIndex, error: u8aToHex(error) } }, label, pallet)
 }
 
 export const BadOrigin = (): DispatchErr => new DispatchErr({ BadOrigin: null }, 'BadOrigin')
 export const SYSTEM_CALL_FILTERED = (): DispatchErr => moduleErrRaw(KHALA_INDICES.System, 5, 'System.CallFiltered')
+/**
+ * A call the devnet does not implement: frame_system's error list gets one devnet-only variant
+ * after the real six (metadata.ts), so `system.NotSupportedByDevnet: <docs>` reads as what it is.
+ */
+export const SYSTEM_NOT_SUPPORTED_INDEX = 6
+export const NOT_SUPPORTED = (call: string): DispatchErr => moduleErrRaw(KHALA_INDICES.System, SYSTEM_NOT_SUPPORTED_INDEX, `System.NotSupportedByDevnet(${call})`)
 
 export type Origin = { kind: 'signed'; who: Uint8Array } | { kind: 'none' } | { kind: 'root' }
 

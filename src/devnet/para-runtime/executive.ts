@@ -6,15 +6,14 @@
 import { compactToU8a, u8aConcat, u8aToHex, hexToU8a, bnToU8a, stringToU8a, isHex } from '@polkadot/util'
 import { decodeAddress, encodeAddress, blake2AsU8a as blake2 } from '@polkadot/util-crypto'
 import type { Call } from '@polkadot/types/interfaces'
-import type { BlockContext, BuiltBlock, ChainContext, ExtrinsicResult, StateView, TxValidity } from '../runtime-api.js'
+import type { BlockContext, BuiltBlock, ChainContext, ExtrinsicResult, FeeDetails, StateView, TxValidity } from '../runtime-api.js'
 import { Env, encodeEvents, type Core } from './core.js'
 import { makeItems, BLOCK_HASH_COUNT } from './items.js'
 import { Overlay } from './storage.js'
 import { SS58_PREFIX, MILLISECS_PER_BLOCK } from './metadata.js'
-import { KHALA_INDICES } from './phala-pallets-meta.js'
 import { checkSigned, parseExtrinsic, TxError, type ParsedXt } from './extrinsic.js'
 import { createDispatcher, toDispatchError } from './dispatch.js'
-import { callWeight, feeFor, reportedWeight } from './fees.js'
+import { callWeight, feeFor, FEE_MODEL, reportedWeight, weightToFee } from './fees.js'
 import { incNonce, withdrawFee } from './pallets/balances.js'
 
 export const MAX_POV_SIZE = 5 * 1024 * 1024
@@ -48,16 +47,19 @@ export function createExecutive(core: Core) {
     const who = xt.signed!.signer
     env.phase = { ApplyExtrinsic: index }
     incNonce(env, it, who)
-    withdrawFee(env, it, who, fee)
     const d = createDispatcher(core, env, it)
+    // A call the devnet does not implement fails as Pays::No: the whole fee is refunded, so none is taken.
+    const pays = d.supports(xt.call)
+    if (!pays) fee = 0n
+    else withdrawFee(env, it, who, fee)
     let error: Record<string, unknown> | undefined
     try {
       d.dispatch({ kind: 'signed', who }, xt.call)
     } catch (e) {
-      error = toDispatchError(e).error
+      error = toDispatchError(e).resolve(core.indices).error
     }
-    env.deposit('TransactionPayment', 'TransactionFeePaid', { who, actualFee: fee, tip: xt.signed!.tip })
-    const dispatchInfo = { weight: reportedWeight(xt.call), class: 'Normal', paysFee: 'Yes' }
+    env.deposit('TransactionPayment', 'TransactionFeePaid', { who, actualFee: fee, tip: pays ? xt.signed!.tip : 0 })
+    const dispatchInfo = { weight: reportedWeight(xt.call), class: 'Normal', paysFee: pays ? 'Yes' : 'No' }
     if (error) env.deposit('System', 'ExtrinsicFailed', { dispatchError: error, dispatchInfo })
     else env.deposit('System', 'ExtrinsicSuccess', { dispatchInfo })
     return !error
@@ -92,10 +94,10 @@ export function createExecutive(core: Core) {
     it.validationData.del(overlay)
 
     const extrinsics: string[] = []
-    const ts = registry.createType('Call', { callIndex: [KHALA_INDICES.Timestamp, 0], args: { now: ctx.timestampMs } })
+    const ts = registry.createType('Call', { callIndex: [core.indices.Timestamp, 0], args: { now: ctx.timestampMs } })
     const parentHead = ctx.parentHeader ?? '0x'
     const pvd = registry.createType('Call', {
-      callIndex: [KHALA_INDICES.ParachainSystem, 0],
+      callIndex: [core.indices.ParachainSystem, 0],
       args: {
         data: {
           validationData: { parentHead, relayParentNumber: ctx.relayParent.number, relayParentStorageRoot: ctx.relayParent.storageRoot, maxPovSize: MAX_POV_SIZE },
@@ -150,6 +152,20 @@ export function createExecutive(core: Core) {
     return { weight: w, class: 'normal', partialFee: xt.signed ? feeFor(xt.bytes.length, xt.call).toString() : '0' }
   }
 
+  function queryFeeDetails(_state: StateView, extrinsicHex: string): FeeDetails {
+    const xt = parseExtrinsic(core, extrinsicHex)
+    // pallet-transaction-payment: an unsigned extrinsic has no inclusion fee.
+    if (!xt.signed) return { inclusionFee: null, tip: '0' }
+    return {
+      inclusionFee: {
+        baseFee: weightToFee(FEE_MODEL.baseExtrinsicWeight).toString(),
+        lenFee: (FEE_MODEL.byteFee * BigInt(xt.bytes.length)).toString(),
+        adjustedWeightFee: weightToFee(callWeight(xt.call)).toString(),
+      },
+      tip: xt.signed.tip.toString(),
+    }
+  }
+
   function mqNextSequence(state: StateView, senderHex: string): number {
     const hex = senderHex.startsWith('0x') ? senderHex : `0x${senderHex}`
     const origin = core.codec.decode(core.meta.ids.messageOrigin, hex)
@@ -157,7 +173,7 @@ export function createExecutive(core: Core) {
     return v ? Number(v.toBigInt()) : 0
   }
 
-  return { validateTransaction, buildBlock, accountNonce, queryInfo, mqNextSequence }
+  return { validateTransaction, buildBlock, accountNonce, queryInfo, queryFeeDetails, mqNextSequence }
 }
 
 function hashOf(hex: string): string {

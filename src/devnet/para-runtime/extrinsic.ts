@@ -7,7 +7,7 @@ import { blake2AsU8a, sr25519Verify, ed25519Verify } from '@polkadot/util-crypto
 import { compactFromU8a, compactToU8a, u8aConcat, u8aToHex, hexToU8a, bnToU8a, stringToU8a, isHex } from '@polkadot/util'
 import type { Call } from '@polkadot/types/interfaces'
 import type { Core } from './core.js'
-import { SPEC_VERSION, TRANSACTION_VERSION, EXISTENTIAL_DEPOSIT } from './metadata.js'
+import { SPEC_VERSION, EXISTENTIAL_DEPOSIT } from './metadata.js'
 import { BLOCK_HASH_COUNT, type Items } from './items.js'
 import { feeFor } from './fees.js'
 import type { RpcErrorShape, StateView } from '../runtime-api.js'
@@ -163,7 +163,7 @@ export function checkSigned(core: Core, it: Items, state: StateView, ctx: CheckC
   const u32 = (n: number): Uint8Array => bnToU8a(n, { bitLength: 32, isLe: true })
   const payload = u8aConcat(
     xt.callBytes, s.eraBytes, compactToU8a(s.nonce), compactToU8a(s.tip), new Uint8Array([s.mode]),
-    u32(SPEC_VERSION), u32(TRANSACTION_VERSION), hexToU8a(ctx.genesisHash), hexToU8a(birthHash), new Uint8Array([0]),
+    u32(SPEC_VERSION), u32(core.opts.identity.para.transactionVersion), hexToU8a(ctx.genesisHash), hexToU8a(birthHash), new Uint8Array([0]),
   )
   const msg = payload.length > 256 ? blake2AsU8a(payload, 256) : payload
   if (!verifySig(s.sigType, msg, s.signature, s.signer)) throw invalid('BadProof')

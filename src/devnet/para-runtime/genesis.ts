@@ -8,7 +8,7 @@ import { DEVNET_MRENCLAVE } from '../attestation.js'
 import { DEV_NAMES, type Core } from './core.js'
 import { makeItems } from './items.js'
 import { MapState, Overlay, valueKey } from './storage.js'
-import { SPEC_NAME, SPEC_VERSION } from './metadata.js'
+import { SPEC_VERSION } from './metadata.js'
 import { defaultTokenomicParameters, lockAccount, ownerRewardAccount, poolAccount } from './accounts.js'
 
 /** frame_system writes hash69 ([69u8; 32]) as BlockHash[0] and ParentHash at genesis. */
@@ -28,7 +28,7 @@ export function buildGenesis(core: Core): Map<string, string> {
   const s = new Overlay(base)
 
   // Well-known keys: a marker in place of the wasm (nothing executes it) and the extrinsic index.
-  s.set(u8aToHex(stringToU8a(':code')), u8aToHex(stringToU8a(`prb devnet khala runtime ${SPEC_VERSION} ${opts.seed}`)))
+  s.set(u8aToHex(stringToU8a(':code')), u8aToHex(stringToU8a(`prb devnet ${opts.identity.para.specName} runtime ${SPEC_VERSION} ${opts.seed}`)))
   s.set(u8aToHex(stringToU8a(':extrinsic_index')), '0x00000000')
 
   let issuance = 0n
@@ -45,7 +45,8 @@ export function buildGenesis(core: Core): Map<string, string> {
   it.upgradedToU32RefCount.put(s, true)
   it.upgradedToTripleRefCount.put(s, true)
   // LastRuntimeUpgradeInfo { spec_version: Compact<u32>, spec_name: String }
-  s.set(valueKey('System', 'LastRuntimeUpgrade'), u8aConcat(compactToU8a(SPEC_VERSION), compactToU8a(SPEC_NAME.length), stringToU8a(SPEC_NAME)))
+  const specName = opts.identity.para.specName
+  s.set(valueKey('System', 'LastRuntimeUpgrade'), u8aConcat(compactToU8a(SPEC_VERSION), compactToU8a(specName.length), stringToU8a(specName)))
 
   it.parachainId.put(s, opts.paraId)
   it.auraAuthorities.put(s, [core.dev.Alice.publicKey])

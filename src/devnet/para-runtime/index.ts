@@ -24,12 +24,14 @@ export interface DevnetParaRuntime extends ParaRuntime {
 export function createParaRuntime(options?: ParaRuntimeOptions): DevnetParaRuntime {
   const core = createCore(options)
   const exec = createExecutive(core)
-  const version = runtimeVersion()
+  const version = runtimeVersion(core.opts.identity)
   return {
-    metadataHex: core.meta.hex,
+    metadataHex: core.meta.v14Hex,
+    metadataV15Hex: core.meta.hex,
     runtimeVersion: { ...version },
     chainName: core.opts.chainName,
     properties: { ss58Format: SS58_PREFIX, tokenDecimals: 12, tokenSymbol: 'PHA' },
+    queryFeeDetails: exec.queryFeeDetails,
     registry: core.meta.registry,
     genesisStorage: () => buildGenesis(core),
     validateTransaction: exec.validateTransaction,

@@ -1,8 +1,10 @@
 /**
- * Builds the Khala-shaped metadata (V15) of the devnet parachain: the shipped asset-hub-kusama V15
+ * Builds the metadata of the devnet parachain (Phala's or Khala's): the shipped asset-hub-kusama V15
  * metadata (@polkadot/types-support) cut down to the standard pallets prb touches, re-indexed to
- * Khala's construct_runtime indices, with the Phala pallets appended, Khala's ProxyType, Khala's
- * signed extensions (CheckMqSequence, ChargeTransactionPayment) and Khala's constants.
+ * the chain's construct_runtime indices, with the Phala pallets appended, the ProxyType, the signed
+ * extensions (CheckMqSequence, ChargeTransactionPayment) and the constants of the real runtimes.
+ * Served as V14 (what state_getMetadata and Metadata_metadata give on a v1.2.0-era node, and all an
+ * older client can decode) and as V15 through Metadata_metadata_at_version(15).
  */
 import baseHex from '@polkadot/types-support/metadata/v15/asset-hub-kusama-hex'
 import { Metadata, TypeRegistry } from '@polkadot/types'
@@ -10,10 +12,11 @@ import { blake2AsHex } from '@polkadot/util-crypto'
 import { bnToU8a, u8aToHex } from '@polkadot/util'
 import { Lookup, variant, type TypeJson } from './lookup.js'
 import { addPhalaTypes, type PhalaTypeIds } from './phala-types.js'
-import { phalaPallets, KHALA_INDICES, type PalletJson } from './phala-pallets-meta.js'
+import { phalaPallets, KHALA_INDICES, type PalletIndices, type PalletJson } from './phala-pallets-meta.js'
+import { identityOf, type ChainIdentity } from '../identity.js'
 
-export const SPEC_NAME = 'khala'
 export const SPEC_VERSION = 1290
+/** Khala's transaction_version (Phala's is 5: see identity.ts). */
 export const TRANSACTION_VERSION = 6
 export const SS58_PREFIX = 30
 export const EXISTENTIAL_DEPOSIT = 10_000_000_000n
@@ -38,29 +41,33 @@ export interface RuntimeVersionJson {
   apis: [string, number][]; transactionVersion: number; stateVersion: number
 }
 
-export function runtimeVersion(): RuntimeVersionJson {
+export function runtimeVersion(identity: ChainIdentity = identityOf(undefined)): RuntimeVersionJson {
+  const name = identity.para.specName
   // stateVersion 0: every value sits inline in the trie (the engine and the fake pRuntime read this).
-  return { specName: SPEC_NAME, implName: SPEC_NAME, authoringVersion: 1, specVersion: SPEC_VERSION, implVersion: 0, apis: runtimeApis(), transactionVersion: TRANSACTION_VERSION, stateVersion: 0 }
+  return { specName: name, implName: name, authoringVersion: 1, specVersion: SPEC_VERSION, implVersion: 0, apis: runtimeApis(), transactionVersion: identity.para.transactionVersion, stateVersion: 0 }
 }
 
 export interface BuiltMetadata {
+  /** V15 */
   hex: string
+  /** The same metadata as V14 (state_getMetadata, Metadata_metadata). */
+  v14Hex: string
   metadata: Metadata
   registry: TypeRegistry
   /** Lookup ids of the types the pallets encode with. */
   ids: PhalaTypeIds & { phase: number; accountInfo: number; eventRecords: number; digestItem: number; runtimeCall: number; validationData: number; assetAccount: number; aura: number }
 }
 
-const KEEP: Record<string, number> = {
-  System: KHALA_INDICES.System, Timestamp: KHALA_INDICES.Timestamp, Utility: KHALA_INDICES.Utility, Proxy: KHALA_INDICES.Proxy,
-  ParachainInfo: KHALA_INDICES.ParachainInfo, ParachainSystem: KHALA_INDICES.ParachainSystem, Balances: KHALA_INDICES.Balances,
-  TransactionPayment: KHALA_INDICES.TransactionPayment, Aura: KHALA_INDICES.Aura, Assets: KHALA_INDICES.Assets,
-}
+const KEPT = ['System', 'Timestamp', 'Utility', 'Proxy', 'ParachainInfo', 'ParachainSystem', 'Balances', 'TransactionPayment', 'Aura', 'Assets'] as const
 const KEEP_APIS = new Set(['AuraApi', 'Core', 'Metadata', 'BlockBuilder', 'TaggedTransactionQueue', 'OffchainWorkerApi', 'SessionKeys', 'AccountNonceApi', 'TransactionPaymentApi', 'TransactionPaymentCallApi', 'CollectCollationInfo'])
 
 const le = (v: number | bigint, bits: number): string => u8aToHex(bnToU8a(v, { bitLength: bits, isLe: true }))
 
-export function buildMetadata(opts: { paraId: number }): BuiltMetadata {
+export function buildMetadata(opts: { paraId: number; identity?: ChainIdentity; indices?: PalletIndices }): BuiltMetadata {
+  const identity = opts.identity ?? identityOf(undefined)
+  const indices = opts.indices ?? KHALA_INDICES
+  const KEEP: Record<string, number> = Object.fromEntries(KEPT.map((n) => [n, indices[n]]))
+  const runtimePath = `${identity.para.specName}_parachain_runtime`
   const baseRegistry = new TypeRegistry()
   // The shipped hex is the Option<OpaqueMetadata> of Metadata_metadata_at_version: 0x01 ++ compact len ++ metadata.
   const base = new Metadata(baseRegistry, `0x${baseHex.slice(baseHex.indexOf('6d657461'))}`)
@@ -70,10 +77,10 @@ export function buildMetadata(opts: { paraId: number }): BuiltMetadata {
   const l = new Lookup(v.lookup.types as TypeJson[])
 
   for (const t of l.types) {
-    if (t.type.path[0] === 'asset_hub_kusama_runtime') t.type.path = ['khala_parachain_runtime', ...t.type.path.slice(1)]
+    if (t.type.path[0] === 'asset_hub_kusama_runtime') t.type.path = [runtimePath, ...t.type.path.slice(1)]
   }
-  // Khala's ProxyType (chain.md §1.2).
-  const proxyType = l.byPath('khala_parachain_runtime::ProxyType')
+  // Khala's and Phala's ProxyType (chain.md §1.2).
+  const proxyType = l.byPath(`${runtimePath}::ProxyType`)
   l.get(proxyType).type.def = { variant: { variants: ['Any', 'NonTransfer', 'CancelProxy', 'Governance', 'Collator', 'StakePoolManager'].map((n, i) => variant(n, i, [])) } }
   // v1.2.0 names the event payload DispatchInfo; its encoding is the same three fields.
   l.get(l.byPath('frame_system::DispatchEventInfo')).type.path = ['frame_support', 'dispatch', 'DispatchInfo']
@@ -103,7 +110,12 @@ export function buildMetadata(opts: { paraId: number }): BuiltMetadata {
     if (p.name === 'Assets') p.calls = null // W-PHA balances only; the devnet does not dispatch asset calls
     pallets.push(p)
   }
-  pallets.push(...phalaPallets(l, ids))
+  pallets.push(...phalaPallets(l, ids, indices))
+  // frame_system v1.2.0 has six errors; the devnet appends one for the calls it does not implement.
+  const sysErr = l.get((pallets.find((p) => p.name === 'System')!.errors as { type: number }).type)
+  const sysVariants = (sysErr.type.def.variant as { variants: ReturnType<typeof variant>[] }).variants.slice(0, 6)
+  sysVariants.push(variant('NotSupportedByDevnet', 6, [], ['The prb devnet does not implement this call (it is not supported by the devnet); no fee was charged.']))
+  sysErr.type.def = { variant: { variants: sysVariants } }
   pallets.sort((a, b) => a.index - b.index)
 
   setConstant(pallets, 'System', 'SS58Prefix', le(SS58_PREFIX, 16))
@@ -111,7 +123,7 @@ export function buildMetadata(opts: { paraId: number }): BuiltMetadata {
   setConstant(pallets, 'Timestamp', 'MinimumPeriod', le(MILLISECS_PER_BLOCK / 2, 64))
   setConstant(pallets, 'Aura', 'SlotDuration', le(MILLISECS_PER_BLOCK, 64))
   setConstant(pallets, 'ParachainSystem', 'SelfParaId', le(opts.paraId, 32))
-  const rv = runtimeVersion()
+  const rv = runtimeVersion(identity)
   const rvType = baseRegistry.createLookupType(l.byPath('sp_version::RuntimeVersion'))
   setConstant(pallets, 'System', 'Version', baseRegistry.createTypeUnsafe(rvType, [{
     specName: rv.specName, implName: rv.implName, authoringVersion: rv.authoringVersion, specVersion: rv.specVersion,
@@ -151,6 +163,7 @@ export function buildMetadata(opts: { paraId: number }): BuiltMetadata {
   const registry = new TypeRegistry()
   const metadata = new Metadata(registry, { magicNumber: MAGIC_NUMBER, metadata: { v15: v } } as never)
   const hex = metadata.toHex()
+  const v14Hex = toV14Hex(v, l, runtimePath)
   // Re-decode from bytes so the registry sees exactly what a client sees.
   const final = new Metadata(registry, hex)
   registry.setMetadata(final, undefined, USER_EXTENSIONS)
@@ -158,6 +171,7 @@ export function buildMetadata(opts: { paraId: number }): BuiltMetadata {
   const find = (path: string): number => l.byPath(path)
   return {
     hex,
+    v14Hex,
     metadata: final,
     registry,
     ids: {
@@ -172,6 +186,27 @@ export function buildMetadata(opts: { paraId: number }): BuiltMetadata {
       aura: storageType(pallets, 'Aura', 'Authorities'),
     },
   }
+}
+
+/**
+ * V14 of the same runtime: no runtime API or outer-enum section, no pallet docs, and the extrinsic
+ * described by its UncheckedExtrinsic type, whose params a V14 client reads the address, call,
+ * signature and extra types from.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function toV14Hex(v: any, l: Lookup, runtimePath: string): string {
+  const ext = v.extrinsic as { version: number; addressType: number; callType: number; signatureType: number; extraType: number; signedExtensions: unknown[] }
+  const xtType = l.byPath('sp_runtime::generic::unchecked_extrinsic::UncheckedExtrinsic')
+  const x = l.get(xtType).type
+  const param = (name: string, type: number): { name: string; type: number } => ({ name, type })
+  x.params = [param('Address', ext.addressType), param('Call', ext.callType), param('Signature', ext.signatureType), param('Extra', ext.extraType)]
+  const v14 = {
+    lookup: v.lookup,
+    pallets: (v.pallets as PalletJson[]).map(({ docs: _docs, ...p }) => p),
+    extrinsic: { type: xtType, version: ext.version, signedExtensions: ext.signedExtensions },
+    type: l.byPath(`${runtimePath}::Runtime`),
+  }
+  return new Metadata(new TypeRegistry(), { magicNumber: MAGIC_NUMBER, metadata: { v14 } } as never).toHex()
 }
 
 function setConstant(pallets: PalletJson[], pallet: string, name: string, value: string): void {

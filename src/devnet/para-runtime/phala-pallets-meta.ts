@@ -6,12 +6,21 @@
 import { Lookup, variant, type FieldSpec } from './lookup.js'
 import type { PhalaTypeIds } from './phala-types.js'
 import { u8aToHex, bnToU8a } from '@polkadot/util'
+import type { ChainIdentity } from '../identity.js'
+import { errorDocs } from './error-docs.js'
 
 export const KHALA_INDICES = {
   System: 0, Timestamp: 1, Utility: 3, Proxy: 5, ParachainInfo: 20, ParachainSystem: 21, Aura: 53,
   Balances: 40, TransactionPayment: 41, Assets: 89,
   PhalaMq: 85, PhalaRegistry: 86, PhalaComputation: 87, PhalaStakePoolv2: 93, PhalaBasePool: 96,
 } as const
+
+/** The construct_runtime indices of one chain: Khala's, with Phala's where they differ. */
+export type PalletIndices = { [K in keyof typeof KHALA_INDICES]: number }
+
+export function palletIndices(identity: ChainIdentity): PalletIndices {
+  return { ...KHALA_INDICES, ...identity.para.indices }
+}
 
 export const ERRORS = {
   PhalaMq: ['BadSender', 'BadSequence', 'BadDestination'],
@@ -24,6 +33,12 @@ export const ERRORS = {
 export const MIN_INIT_P = 50
 export const EXPECTED_BLOCK_TIME_SEC = 12
 export const MAX_POOL_WORKERS = 200
+
+const PALLET_OF_PATH = new Map([
+  ['phala_pallets::mq::pallet', 'PhalaMq'], ['phala_pallets::registry::pallet', 'PhalaRegistry'],
+  ['phala_pallets::compute::computation::pallet', 'PhalaComputation'], ['phala_pallets::compute::stake_pool_v2::pallet', 'PhalaStakePoolv2'],
+  ['phala_pallets::compute::base_pool::pallet', 'PhalaBasePool'],
+])
 
 type StorageItem = Record<string, unknown>
 function plain(name: string, value: number, optional: boolean, fallback = '0x00'): StorageItem {
@@ -39,7 +54,7 @@ const le = (v: number | bigint, bits: number): Uint8Array => bnToU8a(v, { bitLen
 
 export interface PalletJson { name: string; index: number; storage: unknown; calls: { type: number } | null; events: { type: number } | null; errors: { type: number } | null; constants: unknown[]; docs: string[] }
 
-export function phalaPallets(l: Lookup, t: PhalaTypeIds): PalletJson[] {
+export function phalaPallets(l: Lookup, t: PhalaTypeIds, indices: PalletIndices = KHALA_INDICES): PalletJson[] {
   const wpk = t.workerPublicKey
   const mqPath = ['phala_pallets', 'mq', 'pallet']
   const regPath = ['phala_pallets', 'registry', 'pallet']
@@ -48,10 +63,13 @@ export function phalaPallets(l: Lookup, t: PhalaTypeIds): PalletJson[] {
   const bpPath = ['phala_pallets', 'compute', 'base_pool', 'pallet']
   const T = [{ name: 'T', type: null }]
   const ev = (path: string[], vs: [string, FieldSpec[]][]): number => l.variant([...path, 'Event'], vs.map(([n, f], i) => variant(n, i, f)), T)
-  const err = (path: string[], names: readonly string[]): number => l.enumOf([...path, 'Error'], [...names], T)
+  const err = (path: string[], names: readonly string[]): number => {
+    const pallet = PALLET_OF_PATH.get(path.join('::'))!
+    return l.variant([...path, 'Error'], names.map((n, i) => variant(n, i, [], [errorDocs(pallet, n)])), T)
+  }
 
   const mq: PalletJson = {
-    name: 'PhalaMq', index: KHALA_INDICES.PhalaMq, docs: [], constants: [], events: null,
+    name: 'PhalaMq', index: indices.PhalaMq, docs: [], constants: [], events: null,
     calls: { type: l.variant([...mqPath, 'Call'], [
       variant('sync_offchain_message', 0, [['signed_message', t.signedMessage, 'SignedMessage']]),
       variant('push_message', 1, [['destination', t.bytes, 'Vec<u8>'], ['payload', t.bytes, 'Vec<u8>']]),
@@ -65,7 +83,7 @@ export function phalaPallets(l: Lookup, t: PhalaTypeIds): PalletJson[] {
 
   const regEventFields: FieldSpec[] = [['pubkey', wpk, 'WorkerPublicKey'], ['attestation_provider', t.optAttestationProvider, 'Option<AttestationProvider>'], ['confidence_level', t.u8, 'u8']]
   const registry: PalletJson = {
-    name: 'PhalaRegistry', index: KHALA_INDICES.PhalaRegistry, docs: [], constants: [],
+    name: 'PhalaRegistry', index: indices.PhalaRegistry, docs: [], constants: [],
     calls: { type: l.variant([...regPath, 'Call'], [
       variant('register_worker', 6, [['pruntime_info', t.workerRegistrationInfo, 'WorkerRegistrationInfo<T::AccountId>'], ['attestation', t.attestation, 'Attestation']]),
       variant('register_worker_v2', 7, [['pruntime_info', t.workerRegistrationInfoV2, 'WorkerRegistrationInfoV2<T::AccountId>'], ['attestation', l.option(t.attestationReport), 'Box<Option<AttestationReport>>']]),
@@ -99,7 +117,7 @@ export function phalaPallets(l: Lookup, t: PhalaTypeIds): PalletJson[] {
 
   const session: FieldSpec = ['session', t.accountId, 'T::AccountId']
   const computation: PalletJson = {
-    name: 'PhalaComputation', index: KHALA_INDICES.PhalaComputation, docs: [], calls: null,
+    name: 'PhalaComputation', index: indices.PhalaComputation, docs: [], calls: null,
     constants: [constant('ExpectedBlockTimeSec', t.u32, le(EXPECTED_BLOCK_TIME_SEC, 32)), constant('MinInitP', t.u32, le(MIN_INIT_P, 32))],
     events: { type: ev(compPath, [
       ['CoolDownExpirationChanged', [['period', t.u64, 'u64']]],
@@ -137,7 +155,7 @@ export function phalaPallets(l: Lookup, t: PhalaTypeIds): PalletJson[] {
   const worker: FieldSpec = ['worker', wpk, 'WorkerPublicKey']
   const user: FieldSpec = ['user', t.accountId, 'T::AccountId']
   const stakePoolv2: PalletJson = {
-    name: 'PhalaStakePoolv2', index: KHALA_INDICES.PhalaStakePoolv2, docs: [],
+    name: 'PhalaStakePoolv2', index: indices.PhalaStakePoolv2, docs: [],
     constants: [constant('MaxPoolWorkers', t.u32, le(MAX_POOL_WORKERS, 32))],
     calls: { type: l.variant([...spPath, 'Call'], [
       variant('create', 0, []),
@@ -177,7 +195,7 @@ export function phalaPallets(l: Lookup, t: PhalaTypeIds): PalletJson[] {
   }
 
   const basePool: PalletJson = {
-    name: 'PhalaBasePool', index: KHALA_INDICES.PhalaBasePool, docs: [], calls: null, events: null, constants: [],
+    name: 'PhalaBasePool', index: indices.PhalaBasePool, docs: [], calls: null, events: null, constants: [],
     errors: { type: err(bpPath, ERRORS.PhalaBasePool) },
     storage: { prefix: 'PhalaBasePool', items: [
       map('Pools', t.u64, t.poolProxy),

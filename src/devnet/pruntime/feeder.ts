@@ -22,8 +22,8 @@ import {
   encodeSyncCombinedHeadersReq,
   type AuthoritySetChangeInput,
 } from '../../common/bridge-types.js'
-import { GRANDPA_AUTHORITIES_KEY, GRANDPA_ENGINE_ID, ScaleReader, decodeGrandpaAuthoritiesValue } from '../../common/grandpa.js'
-import { GRANDPA_CURRENT_SET_ID_KEY, PARACHAIN_ID_KEY, parasHeadsKey } from './storage-keys.js'
+import { type Authority, GRANDPA_AUTHORITIES_KEY, GRANDPA_ENGINE_ID, ScaleReader, decodeGrandpaAuthoritiesValue, readAuthorityList } from '../../common/grandpa.js'
+import { GRANDPA_AUTHORITIES_STORAGE_KEY, GRANDPA_CURRENT_SET_ID_KEY, PARACHAIN_ID_KEY, parasHeadsKey } from './storage-keys.js'
 import { PruntimeClient } from './client.js'
 
 export interface RpcSender {
@@ -116,14 +116,22 @@ export class Feeder {
     return info
   }
 
+  /** The authority list at a relay block: Grandpa.Authorities (pallet-grandpa v5), else `:grandpa_authorities`. */
+  async #authorities(hash: string): Promise<Authority[]> {
+    const v5 = await this.#relay.send<string | null>('state_getStorage', [GRANDPA_AUTHORITIES_STORAGE_KEY, hash])
+    if (v5) return readAuthorityList(new ScaleReader(v5))
+    const legacy = await this.#relay.send<string | null>('state_getStorage', [GRANDPA_AUTHORITIES_KEY, hash])
+    if (!legacy) throw new Error(`relay block ${hash} has no GRANDPA authorities (neither Grandpa.Authorities nor :grandpa_authorities)`)
+    return decodeGrandpaAuthoritiesValue(legacy)
+  }
+
   async genesis(): Promise<{ relayNumber: number; encodedGenesisInfo: Uint8Array; encodedGenesisState: Uint8Array }> {
     const start = await this.relayStart()
     const hash = await this.#relay.send<string>('chain_getBlockHash', [start])
     const header = await this.#relay.send<HeaderJson>('chain_getHeader', [hash])
-    const authValue = await this.#relay.send<string>('state_getStorage', [GRANDPA_AUTHORITIES_KEY, hash])
+    const authorities = await this.#authorities(hash)
     const setIdValue = await this.#relay.send<string | null>('state_getStorage', [GRANDPA_CURRENT_SET_ID_KEY, hash])
-    const proof = await this.#relay.send<{ proof: string[] }>('state_getReadProof', [[GRANDPA_AUTHORITIES_KEY, GRANDPA_CURRENT_SET_ID_KEY], hash])
-    const authorities = decodeGrandpaAuthoritiesValue(authValue)
+    const proof = await this.#relay.send<{ proof: string[] }>('state_getReadProof', [[GRANDPA_AUTHORITIES_STORAGE_KEY, GRANDPA_AUTHORITIES_KEY, GRANDPA_CURRENT_SET_ID_KEY], hash])
     const encodedGenesisInfo = encodeGenesisInfo({
       header: headerBytes(header, hash, `relay block ${start}`),
       authoritySet: { authoritySet: authorities.map((a) => [a.publicKey, a.weight]), setId: setIdValue ? new ScaleReader(setIdValue).u64() : 0n },
@@ -192,10 +200,10 @@ export class Feeder {
     ])
     const id = now ? new ScaleReader(now).u64() : 0n
     if (id <= (before ? new ScaleReader(before).u64() : 0n)) return null
-    const auth = await this.#relay.send<string>('state_getStorage', [GRANDPA_AUTHORITIES_KEY, b.hash])
-    const proof = await this.#relay.send<{ proof: string[] }>('state_getReadProof', [[GRANDPA_AUTHORITIES_KEY], b.hash])
+    const auth = await this.#authorities(b.hash)
+    const proof = await this.#relay.send<{ proof: string[] }>('state_getReadProof', [[GRANDPA_AUTHORITIES_STORAGE_KEY, GRANDPA_AUTHORITIES_KEY, GRANDPA_CURRENT_SET_ID_KEY], b.hash])
     return {
-      authoritySet: { authoritySet: decodeGrandpaAuthoritiesValue(auth).map((a) => [a.publicKey, a.weight]), setId: id },
+      authoritySet: { authoritySet: auth.map((a) => [a.publicKey, a.weight]), setId: id },
       authorityProof: proof.proof,
     }
   }

@@ -1,12 +1,19 @@
 /**
- * The simulated relay chain (Kusama metadata): a timestamp inherent per block, `paras.heads`
- * holding the latest para header, GRANDPA authorities that really sign (ed25519, derived from the
- * seed per set id), an authority set change every `sessionBlocks` blocks announced by a
- * ScheduledChange digest with delay 0, and justifications stored for set-change blocks and every
+ * The simulated relay chain (Polkadot's or Kusama's metadata, as the chain identity says): a BABE
+ * pre-runtime digest and a timestamp inherent per block, `paras.heads` holding the latest para
+ * header (with the ParaInclusion.CandidateIncluded event), `Paras.Parachains` / `ParaLifecycles`
+ * naming the parachain, GRANDPA authorities that really sign (ed25519, derived from the seed per
+ * set id), an authority set change every `sessionBlocks` blocks announced by a ScheduledChange
+ * digest with delay 0, and justifications stored for set-change blocks and every
  * `justificationPeriod` blocks when they get finalized.
+ *
+ * The authority list lives where today's relay chains keep it: under the well-known
+ * `:grandpa_authorities` key before block `grandpaV5At`, and from that block only in
+ * `Grandpa.Authorities` (pallet-grandpa's v5 storage migration removed the well-known key).
  */
 import { EventEmitter } from 'node:events'
 import kusamaMetadata, { version as kusamaVersion } from '@polkadot/types-support/metadata/static-kusama'
+import polkadotMetadata, { version as polkadotVersion } from '@polkadot/types-support/metadata/static-polkadot'
 import { TypeRegistry, Metadata } from '@polkadot/types'
 import { blake2AsU8a, ed25519PairFromSeed, xxhashAsU8a } from '@polkadot/util-crypto'
 import { compactToU8a, stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util'
@@ -15,6 +22,9 @@ import {
   encodeJustification, grandpaDigestItem, signJustification, u32Le, u64Le,
 } from '../../common/grandpa.js'
 import { type BlockRecord, type ChainInfo, ChainStore } from '../chain/index.js'
+import { identityOf, type ChainIdentity, DEVNET_NODE_SUFFIX } from '../identity.js'
+import { relayEvents } from './events.js'
+import { relayStateCall } from './relay-api.js'
 
 export interface RelayInit {
   seed: string
@@ -25,7 +35,21 @@ export interface RelayInit {
   /** Number of GRANDPA authorities per set (default 4). */
   authorities?: number
   genesisTimeMs: number
+  /** Polkadot-like (default) or Kusama-like. */
+  identity?: ChainIdentity
+  /** First block whose state keeps the authorities only in Grandpa.Authorities (default 0: from genesis). */
+  grandpaV5At?: number
 }
+
+/** BABE slots are 6 s on Polkadot and Kusama. */
+const BABE_SLOT_MS = 6000
+/**
+ * System.BlockHash entries kept besides BlockHash(0). The relay chains keep 4096; the devnet keeps
+ * a few, because every read proof rebuilds the trie of a block's whole state and thousands of
+ * hash entries would make each one many times slower (the relay takes no transactions, so no
+ * mortal era ever needs an old hash).
+ */
+const BLOCK_HASH_KEPT = 16
 
 const twox128 = (s: string): Uint8Array => xxhashAsU8a(stringToU8a(s), 128)
 const storageKey = (pallet: string, item: string): string => u8aToHex(u8aConcat(twox128(pallet), twox128(item)))
@@ -39,6 +63,25 @@ export const RELAY_KEYS = {
   grandpaSetId: storageKey('Grandpa', 'CurrentSetId'),
   grandpaAuthorities: storageKey('Grandpa', 'Authorities'),
   grandpaAuthoritiesWellKnown: GRANDPA_AUTHORITIES_KEY,
+  parasParachains: storageKey('Paras', 'Parachains'),
+}
+
+/** `System.BlockHash(n)` (Twox64Concat of the u32). */
+export function blockHashKey(n: number): string {
+  const k = u32Le(n)
+  return u8aToHex(u8aConcat(twox128('System'), twox128('BlockHash'), xxhashAsU8a(k, 64), k))
+}
+
+/** `Paras.ParaLifecycles(paraId)` (Twox64Concat of the u32). */
+export function paraLifecyclesKey(paraId: number): string {
+  const k = u32Le(paraId)
+  return u8aToHex(u8aConcat(twox128('Paras'), twox128('ParaLifecycles'), xxhashAsU8a(k, 64), k))
+}
+
+/** DigestItem::PreRuntime(*b"BABE", PreDigest::SecondaryPlain { authority_index: u32, slot: u64 }). */
+export function babePreDigest(authorityIndex: number, slot: number): string {
+  const pre = u8aConcat(new Uint8Array([2]), u32Le(authorityIndex), u64Le(slot))
+  return u8aToHex(u8aConcat(new Uint8Array([6]), stringToU8a('BABE'), compactToU8a(pre.length), pre))
 }
 
 /** Storage key of `paras.heads(paraId)` (Twox64Concat of the u32 para id). */
@@ -51,6 +94,7 @@ export class RelayChain {
   readonly chain = new ChainStore('relay')
   readonly init: Required<RelayInit>
   readonly info: ChainInfo
+  readonly registry: TypeRegistry
   readonly #timestampCall: Uint8Array
   readonly #sets = new Map<number, { keys: AuthorityKeypair[]; authorities: Authority[] }>()
   readonly headsKey: string
@@ -61,39 +105,59 @@ export class RelayChain {
   readonly justifications = new EventEmitter<{ justification: [number, Uint8Array] }>()
 
   private constructor(init: RelayInit) {
-    this.init = { authorities: 4, ...init }
+    const identity = init.identity ?? identityOf(undefined)
+    this.init = { authorities: 4, grandpaV5At: 0, ...init, identity }
     this.headsKey = parasHeadsKey(init.paraId)
     this.justifications.setMaxListeners(0)
+    const kusama = identity.relay.name === 'Kusama'
+    const metadataHex = kusama ? kusamaMetadata : polkadotMetadata
     const registry = new TypeRegistry()
-    const md = new Metadata(registry, kusamaMetadata)
+    const md = new Metadata(registry, metadataHex)
+    registry.setMetadata(md)
+    this.registry = registry
     const ts = md.asLatest.pallets.find((p) => p.name.toString() === 'Timestamp')
     if (!ts) throw new Error('relay metadata has no Timestamp pallet')
     this.#timestampCall = new Uint8Array([ts.index.toNumber(), 0])
+    const v15 = new Metadata(new TypeRegistry(), { magicNumber: 0x6174656d, metadata: { v15: md.asV15.toJSON() } } as never)
     this.info = {
       chain: this.chain,
-      metadataHex: kusamaMetadata,
+      metadataHex,
+      metadataV15Hex: v15.toHex(),
       // Our state roots are trie V0 (proofs are built with the V0 layout), so say so.
-      runtimeVersion: { ...(kusamaVersion as Record<string, unknown>), stateVersion: 0 },
-      systemChain: 'Kusama',
-      systemName: 'Parity Polkadot',
-      systemVersion: '1.2.0-prb-devnet',
-      properties: { ss58Format: 2, tokenDecimals: 12, tokenSymbol: 'KSM' },
+      runtimeVersion: { ...((kusama ? kusamaVersion : polkadotVersion) as Record<string, unknown>), stateVersion: 0 },
+      systemChain: identity.relay.name,
+      systemName: `Parity Polkadot (${DEVNET_NODE_SUFFIX})`,
+      systemVersion: `1.2.0-${DEVNET_NODE_SUFFIX}`,
+      properties: { ss58Format: identity.relay.ss58Format, tokenDecimals: identity.relay.tokenDecimals, tokenSymbol: identity.relay.tokenSymbol },
+      stateCall: (method, data, block) => relayStateCall(this, method, data, block),
     }
+  }
+
+  /** Before the v5 move the list is under `:grandpa_authorities`, from it only in Grandpa.Authorities. */
+  #authorityWrites(n: number, authorities: Authority[]): [string, string | null][] {
+    if (n < this.init.grandpaV5At) return [[RELAY_KEYS.grandpaAuthoritiesWellKnown, u8aToHex(encodeGrandpaAuthoritiesValue(authorities))]]
+    return [[RELAY_KEYS.grandpaAuthorities, u8aToHex(encodeAuthorityList(authorities))], [RELAY_KEYS.grandpaAuthoritiesWellKnown, null]]
+  }
+
+  /** The storage key holding the authority list in the state of block `n`. */
+  authoritiesKeyAt(n: number): string {
+    return n < this.init.grandpaV5At ? RELAY_KEYS.grandpaAuthoritiesWellKnown : RELAY_KEYS.grandpaAuthorities
   }
 
   /** Make the relay genesis block (the para is not registered yet: block 1 carries its genesis head). */
   static async create(init: RelayInit): Promise<RelayChain> {
     const r = new RelayChain(init)
     const set = r.authoritySet(0)
-    const changes: [string, string][] = [
+    const changes: [string, string | null][] = [
       [RELAY_KEYS.systemNumber, u8aToHex(u32Le(0))],
       [RELAY_KEYS.systemParentHash, '0x' + '00'.repeat(32)],
       [RELAY_KEYS.systemEvents, '0x00'],
       [RELAY_KEYS.timestampNow, u8aToHex(u64Le(init.genesisTimeMs))],
       [RELAY_KEYS.sessionIndex, u8aToHex(u32Le(0))],
       [RELAY_KEYS.grandpaSetId, u8aToHex(u64Le(0))],
-      [RELAY_KEYS.grandpaAuthorities, u8aToHex(encodeAuthorityList(set.authorities))],
-      [RELAY_KEYS.grandpaAuthoritiesWellKnown, u8aToHex(encodeGrandpaAuthoritiesValue(set.authorities))],
+      ...r.#authorityWrites(0, set.authorities),
+      // frame_system's genesis writes hash69 here; block 1 overwrites it with the genesis hash.
+      [blockHashKey(0), '0x' + '45'.repeat(32)],
       // The seed is part of genesis, so devnets with other seeds are other chains.
       [u8aToHex(stringToU8a(':devnet_seed')), u8aToHex(blake2AsU8a(stringToU8a(init.seed), 256))],
     ]
@@ -138,23 +202,35 @@ export class RelayChain {
     const parent = this.chain.best
     const n = parent.number + 1
     const now = this.timestampOf(n)
-    const changes: [string, string][] = [
+    const changes: [string, string | null][] = [
       [RELAY_KEYS.systemNumber, u8aToHex(u32Le(n))],
       [RELAY_KEYS.systemParentHash, parent.hash],
       [RELAY_KEYS.timestampNow, u8aToHex(u64Le(now))],
+      [blockHashKey(n - 1), parent.hash],
     ]
+    // frame_system prunes the hash BlockHashCount blocks back; BlockHash(0) is never pruned.
+    if (n - BLOCK_HASH_KEPT - 1 > 0) changes.push([blockHashKey(n - BLOCK_HASH_KEPT - 1), null])
+    if (n === 1) {
+      // The para is registered with the first block (it carries the para genesis head).
+      changes.push([RELAY_KEYS.parasParachains, u8aToHex(u8aConcat(compactToU8a(1), u32Le(this.init.paraId)))])
+      changes.push([paraLifecyclesKey(this.init.paraId), '0x02']) // ParaLifecycle::Parachain
+    }
     if (paraHeadHex) changes.push([this.headsKey, headData(paraHeadHex)])
-    const digest: string[] = []
+    changes.push([RELAY_KEYS.systemEvents, relayEvents(this, n, paraHeadHex)])
+    const slot = Math.floor(this.init.genesisTimeMs / BABE_SLOT_MS) + n
+    const digest: string[] = [babePreDigest(n % this.init.authorities, slot)]
+    const setId = this.setIdAt(n)
     if (this.isSetChange(n)) {
-      const setId = this.setIdAt(n)
       const next = this.authoritySet(setId).authorities
       digest.push(grandpaDigestItem({ type: 'ScheduledChange', nextAuthorities: next, delay: 0 }))
       changes.push(
         [RELAY_KEYS.grandpaSetId, u8aToHex(u64Le(setId))],
         [RELAY_KEYS.sessionIndex, u8aToHex(u32Le(setId))],
-        [RELAY_KEYS.grandpaAuthorities, u8aToHex(encodeAuthorityList(next))],
-        [RELAY_KEYS.grandpaAuthoritiesWellKnown, u8aToHex(encodeGrandpaAuthoritiesValue(next))],
+        ...this.#authorityWrites(n, next),
       )
+    } else if (n === this.init.grandpaV5At) {
+      // pallet-grandpa's v5 migration: the current list moves to Grandpa.Authorities.
+      changes.push(...this.#authorityWrites(n, this.authoritySet(setId).authorities))
     }
     const inherent = u8aConcat(new Uint8Array([0x04]), this.#timestampCall, compactToU8a(now))
     const xt = u8aToHex(u8aConcat(compactToU8a(inherent.length), inherent))

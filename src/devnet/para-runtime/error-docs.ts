@@ -1,0 +1,83 @@
+/**
+ * One line of docs per Phala pallet error, so `registry.findMetaError` gives "section.Name: docs" as
+ * on the real chain (the bridge logs exactly that). Written for the devnet; an error without its
+ * own line gets one spelled out from its name.
+ */
+const DOCS: Record<string, string> = {
+  'PhalaMq.BadSender': 'The sender of the message may not send off-chain messages.',
+  'PhalaMq.BadSequence': 'The message sequence is not the next one expected for this sender.',
+  'PhalaMq.BadDestination': 'The message destination topic is empty or starts with a reserved character.',
+  'PhalaRegistry.CannotHandleUnknownMessage': 'The message sender is of a kind the registry cannot verify.',
+  'PhalaRegistry.InvalidSender': 'The message was not sent by the expected origin.',
+  'PhalaRegistry.InvalidPubKey': 'The public key is not a valid sr25519 key.',
+  'PhalaRegistry.MalformedSignature': 'The signature cannot be decoded.',
+  'PhalaRegistry.InvalidSignatureLength': 'The signature is not 64 bytes long.',
+  'PhalaRegistry.InvalidSignature': 'The signature does not verify against the sender key.',
+  'PhalaRegistry.UnknownContract': 'No key is known for this contract.',
+  'PhalaRegistry.InvalidIASSigningCert': 'The IAS signing certificate does not chain to the trusted root.',
+  'PhalaRegistry.InvalidReport': 'The attestation report cannot be parsed.',
+  'PhalaRegistry.InvalidQuoteStatus': 'The attestation quote status is not acceptable.',
+  'PhalaRegistry.BadIASReport': 'The IAS report is malformed.',
+  'PhalaRegistry.OutdatedIASReport': 'The IAS report is too old; ask pRuntime for a fresh attestation.',
+  'PhalaRegistry.UnknownQuoteBodyFormat': 'The quote body has an unknown format.',
+  'PhalaRegistry.InvalidDCAPQuote': 'The DCAP quote does not verify.',
+  'PhalaRegistry.InvalidRuntimeInfoHash': 'The runtime info hash in the report does not match the runtime info given.',
+  'PhalaRegistry.InvalidRuntimeInfo': 'The runtime info cannot be decoded.',
+  'PhalaRegistry.InvalidInput': 'The input is invalid.',
+  'PhalaRegistry.InvalidBenchReport': 'The benchmark report is invalid.',
+  'PhalaRegistry.WorkerNotFound': 'The worker is not registered.',
+  'PhalaRegistry.NoneAttestationDisabled': 'Registration without attestation is disabled on this chain.',
+  'PhalaRegistry.GenesisBlockHashRejected': 'The relay genesis block hash of the worker is not in the allow list.',
+  'PhalaRegistry.PRuntimeRejected': 'The pRuntime measurement is not in the allow list.',
+  'PhalaRegistry.ParachainIdMismatch': 'The para id in the runtime info is not this parachain\'s.',
+  'PhalaRegistry.UnsupportedAttestationType': 'The attestation type is not supported.',
+  'PhalaRegistry.MasterKeyUninitialized': 'The gatekeeper master key is not set yet.',
+  'PhalaComputation.BadSender': 'The report was not sent by a worker.',
+  'PhalaComputation.WorkerNotRegistered': 'The worker is not registered in the registry.',
+  'PhalaComputation.DuplicateBoundSession': 'The session is already bound to a worker.',
+  'PhalaComputation.BenchmarkMissing': 'The worker has no benchmark score yet.',
+  'PhalaComputation.SessionNotFound': 'The session does not exist.',
+  'PhalaComputation.SessionNotBound': 'The session is not bound to a worker.',
+  'PhalaComputation.WorkerNotReady': 'The worker is not in the Ready state.',
+  'PhalaComputation.WorkerNotComputing': 'The worker is not computing.',
+  'PhalaComputation.WorkerNotBound': 'The worker is not bound to a session.',
+  'PhalaComputation.CoolDownNotReady': 'The cool-down period has not passed yet.',
+  'PhalaComputation.InsufficientStake': 'The stake is below the minimum for the worker\'s score.',
+  'PhalaComputation.TooMuchStake': 'The stake gives a value above the maximum.',
+  'PhalaComputation.InternalErrorBadTokenomicParameters': 'The tokenomic parameters are not set.',
+  'PhalaComputation.DuplicateBoundWorker': 'The worker is already bound to a session.',
+  'PhalaComputation.BenchmarkTooLow': 'The worker\'s benchmark score is below the minimum.',
+  'PhalaComputation.InternalErrorCannotStartWithExistingStake': 'The session still holds a stake from an earlier start.',
+  'PhalaComputation.WorkerReregisterNeeded': 'The worker registered before the gatekeeper launched; register it again.',
+  'PhalaStakePoolv2.WorkerNotRegistered': 'The worker is not registered in the registry.',
+  'PhalaStakePoolv2.BenchmarkMissing': 'The worker has no benchmark score yet.',
+  'PhalaStakePoolv2.WorkerExists': 'The worker is already in the pool.',
+  'PhalaStakePoolv2.WorkerAlreadyStopped': 'The worker is already stopped (cooling down).',
+  'PhalaStakePoolv2.WorkerDoesNotExist': 'The worker is not in the pool.',
+  'PhalaStakePoolv2.WorkerInAnotherPool': 'The worker belongs to another pool.',
+  'PhalaStakePoolv2.UnauthorizedOperator': 'The caller is not the operator the worker registered with.',
+  'PhalaStakePoolv2.UnauthorizedPoolOwner': 'The caller does not own the pool.',
+  'PhalaStakePoolv2.InadequateCapacity': 'The pool cap would be below its current stake.',
+  'PhalaStakePoolv2.StakeExceedsCapacity': 'The stake exceeds the pool cap.',
+  'PhalaStakePoolv2.PoolDoesNotExist': 'The pool does not exist.',
+  'PhalaStakePoolv2.InsufficientContribution': 'The contribution is below the minimum.',
+  'PhalaStakePoolv2.InsufficientBalance': 'The account balance is too low.',
+  'PhalaStakePoolv2.InsufficientFreeStake': 'The pool has not enough free stake to start the worker.',
+  'PhalaStakePoolv2.FailedToBindSessionAndWorker': 'The worker could not be bound to the pool\'s session.',
+  'PhalaStakePoolv2.WorkersExceedLimit': 'The pool has the maximum number of workers.',
+  'PhalaStakePoolv2.CannotRestartWithLessStake': 'A restart needs more stake than the worker holds now.',
+  'PhalaStakePoolv2.WithdrawQueueNotEmpty': 'The pool has pending withdrawals.',
+  'PhalaStakePoolv2.SessionDoesNotExist': 'The worker\'s session does not exist.',
+  'PhalaStakePoolv2.WorkerIsNotReady': 'The worker is not in the Ready state.',
+  'PhalaBasePool.PoolDoesNotExist': 'The pool does not exist.',
+  'PhalaBasePool.PoolTypeNotMatch': 'The pool is not of the expected type (stake pool or vault).',
+  'PhalaBasePool.UnauthorizedPoolOwner': 'The caller does not own the pool.',
+}
+
+/** The docs line of `pallet.name`. */
+export function errorDocs(pallet: string, name: string): string {
+  const own = DOCS[`${pallet}.${name}`]
+  if (own) return own
+  const words = name.replace(/^_/, '').replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2').toLowerCase()
+  return `${words.charAt(0).toUpperCase()}${words.slice(1)}.${name.startsWith('_') ? ' (retired)' : ''}`
+}
