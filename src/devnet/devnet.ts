@@ -33,6 +33,7 @@ import { type MethodTable, type RpcServer, ParaChain, RpcError, addChainMethods,
 import { RelayChain, addGrandpaMethods } from './relay/index.js'
 import { createParaRuntimeAsync } from './para-runtime/index.js'
 import { startPruntimes, type RunningPruntimes } from './pruntime/index.js'
+import { answerClientError, requestUrl } from './http-target.js'
 
 export interface DevnetOptions {
   host: string
@@ -291,7 +292,8 @@ async function startControl(
   logger: Logger,
 ): Promise<http.Server> {
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x')
+    const url = requestUrl(req, res)
+    if (!url) return
     const reply = (code: number, body: unknown): void => {
       res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body))
     }
@@ -323,6 +325,7 @@ async function startControl(
       if (!res.headersSent) reply(500, { error: String((e as Error)?.message ?? e) })
     })
   })
+  server.on('clientError', answerClientError)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => {

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { WebSocket, WebSocketServer } from 'ws'
 import type { Logger } from '../../common/logger.js'
 import { RpcError } from './rpc-error.js'
+import { answerClientError, requestUrl } from '../http-target.js'
 
 export type Params = unknown[]
 
@@ -194,6 +195,7 @@ export function createRpcServer(init: RpcServerInit): RpcServer {
   const tooBig = { jsonrpc: '2.0', error: { code: -32007, message: 'Request is too big' }, id: null }
 
   const server = http.createServer((req, res) => {
+    if (!requestUrl(req, res)) return
     if (req.method !== 'POST') {
       res.writeHead(405, { 'content-type': 'text/plain' }).end('Used HTTP Method is not allowed. POST is required\n')
       return
@@ -227,7 +229,7 @@ export function createRpcServer(init: RpcServerInit): RpcServer {
         })
     })
   })
-  server.on('clientError', (_e, socket) => socket.destroy())
+  server.on('clientError', answerClientError)
 
   // Frames up to twice the limit are read and answered "too big"; beyond that ws closes with 1009.
   const wss = new WebSocketServer({ server, maxPayload: maxBytes * 2 })
