@@ -9,7 +9,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRpcServer } from '../../src/devnet/chain/index.js'
 import { quietLogger } from '../helpers/log.js'
-import { RawClient, startTestDevnet, type RpcReply } from './helpers.js'
+import { RawClient, startTestDevnet, waitFor, type RpcReply } from './helpers.js'
 
 const call = (id: number, method: string, params: unknown[] = []) => ({ jsonrpc: '2.0', id, method, params })
 
@@ -116,4 +116,25 @@ test('the devnet answers 20,000- and 1,000-call batches of state_getPairs("0x") 
   assert.equal(ws.other[0]!.error!.code, -32010)
   const head = await ws.call('chain_getBlockHash', [0])
   assert.match(String(head.result), /^0x[0-9a-f]{64}$/, 'the connection still answers')
+})
+
+test('WebSocket: a client that sends but never reads its replies is disconnected once too much is unread', async (t) => {
+  const lines: string[] = []
+  const { Writable } = await import('node:stream')
+  const { createLogger } = await import('../../src/common/logger.js')
+  const logger = createLogger({ level: 'warn', stream: new Writable({ write(c, _e, cb) { lines.push(String(c)); cb() } }) })
+  const server = createRpcServer({
+    name: 'unread', host: '127.0.0.1', port: 0, latencyMs: 0, logger, maxResponseBytes: 256 * 1024, maxUnreadBytes: 1024 * 1024,
+    table: { calls: new Map<string, (p: unknown[]) => unknown>([['blob', () => 'x'.repeat(200 * 1024)]]), subs: new Map() },
+  })
+  await server.start()
+  t.after(() => server.stop())
+  const c = await RawClient.connect(server.url)
+  t.after(() => c.close())
+  await waitFor(() => server.connections === 1, 5000, 'connected')
+  ;(c.ws as unknown as { _socket: { pause(): void } })._socket.pause() // never read again
+  // 400 replies of 200 KiB = 80 MiB: far more than the kernel's socket buffers hold.
+  for (let i = 0; i < 400; i++) c.sendRaw(JSON.stringify(call(i, 'blob')))
+  await waitFor(() => server.connections === 0, 30_000, 'the server dropped the client that does not read')
+  assert.ok(lines.some((l) => /does not read its replies/.test(l)), 'and said why')
 })
