@@ -323,6 +323,7 @@ async function startControl(
     })().catch((e: unknown) => {
       logger.warn({ err: e }, 'control request failed')
       if (!res.headersSent) reply(500, { error: String((e as Error)?.message ?? e) })
+      else res.destroy()
     })
   })
   server.on('clientError', answerClientError)
