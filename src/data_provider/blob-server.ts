@@ -16,7 +16,14 @@
  *    in the socket's write buffer; beyond either, the server stops reading that socket until the
  *    client drains its replies, so a slow or greedy client is throttled by TCP itself and no queue
  *    grows without bound. A single value larger than the limit is still sent, one at a time.
- *  - an optional shared secret (blob-auth.ts).
+ *  - an optional shared secret (blob-auth.ts);
+ *  - a connection with no lookup running that receives and sends nothing for `idleTimeoutMs` is
+ *    closed (idle sockets, half-sent frames, clients that stopped reading their replies);
+ *  - at `maxConnections`, a new connection evicts the idlest one (never-served first) instead of
+ *    being reset, so a reconnecting lifecycle is not locked out by idle sockets; it is refused only
+ *    when every connection has a lookup running or replies unread, and the refusal is logged;
+ *  - warnings a stranger can trigger (bad frames, failed handshakes, refusals) are rate-limited
+ *    (log-limit.ts), each kind at most once per `warnIntervalMs` with the count not logged.
  * Upstream's quirks kept for compatibility: zero-length frames are skipped; a payload of exactly
  * 8 bytes (empty key) is answered "not found" (upstream stayed silent).
  */
@@ -25,9 +32,12 @@ import { crc32c } from '@node-rs/crc32'
 import type { Logger } from '../common/logger.js'
 import { makeChallenge, verifyResponse } from './blob-auth.js'
 import { encodeVarint, FrameDecoder, FrameError } from './framing.js'
+import { createLogLimiter } from './log-limit.js'
 
 export const DEFAULT_BLOB_SERVER_PORT = 8012
 export const DEFAULT_MAX_REQUEST_FRAME_BYTES = 16 * 1024
+export const DEFAULT_BLOB_IDLE_TIMEOUT_MS = 120_000
+export const DEFAULT_BLOB_MAX_CONNECTIONS = 1024
 const ID_BYTES = 8
 
 export interface BlobServerOptions {
@@ -42,8 +52,15 @@ export interface BlobServerOptions {
   maxPendingBytes?: number
   /** Time a connection has to complete the secret handshake. */
   authTimeoutMs?: number
-  /** Connections beyond this many are closed as soon as accepted (default 1024). */
+  /**
+   * Connections held at most (default 1024). One more evicts the idlest connection; it is refused
+   * only when every connection has a lookup running or replies unread.
+   */
   maxConnections?: number
+  /** A connection with no lookup running that receives and sends nothing this long is closed, ms; 0 = never. Default 120 000. */
+  idleTimeoutMs?: number
+  /** Warnings about bad, refused or evicted connections: at most one line of each kind per period, ms. Default 60 000. */
+  warnIntervalMs?: number
   /** Period of the traffic log line (only when there was traffic), ms; 0 = off. Default 60 000. */
   statsIntervalMs?: number
 }
@@ -60,7 +77,12 @@ export interface BlobServerStats {
   hits: number
   misses: number
   bytesSent: number
+  /** connections refused: at the limit with none to evict, or a failed secret handshake */
   refused: number
+  /** idle connections closed to make room for a new one */
+  evicted: number
+  /** connections closed after idleTimeoutMs without traffic */
+  idleClosed: number
   badFrames: number
   /** connections whose reads are paused right now by the in-flight / pending-bytes limits */
   pausedConnections: number
@@ -73,6 +95,17 @@ export interface BlobServer {
   stop(): Promise<void>
   address(): { host: string; port: number } | undefined
   stats(): BlobServerStats
+}
+
+interface Conn {
+  socket: Socket
+  remote: string
+  /** Last byte received or reply queued or drained (ms since epoch). */
+  lastActivity: number
+  /** Requests answered or running. */
+  served: number
+  inflight: () => number
+  close: (reason: string, kind?: string) => void
 }
 
 export function crcField(value: Uint8Array): Buffer {
@@ -88,40 +121,103 @@ export function createBlobServer(opts: BlobServerOptions, deps: BlobServerDeps):
   const maxInflight = opts.maxInflight ?? 64
   const maxPendingBytes = opts.maxPendingBytes ?? 16 * 1024 * 1024
   const authTimeoutMs = opts.authTimeoutMs ?? 10_000
+  const maxConnections = opts.maxConnections ?? DEFAULT_BLOB_MAX_CONNECTIONS
+  const idleTimeoutMs = opts.idleTimeoutMs ?? DEFAULT_BLOB_IDLE_TIMEOUT_MS
   const log = deps.logger
-  const sockets = new Set<Socket>()
-  const stats: BlobServerStats = { connections: 0, requests: 0, hits: 0, misses: 0, bytesSent: 0, refused: 0, badFrames: 0, pausedConnections: 0, inflight: 0 }
+  const limited = createLogLimiter(log, opts.warnIntervalMs ?? 60_000)
+  const conns = new Map<Socket, Conn>()
+  const stats: BlobServerStats = { connections: 0, requests: 0, hits: 0, misses: 0, bytesSent: 0, refused: 0, evicted: 0, idleClosed: 0, badFrames: 0, pausedConnections: 0, inflight: 0 }
   let server: Server | undefined
   let bound: { host: string; port: number } | undefined
   let starting: Promise<{ host: string; port: number }> | undefined
   let stopping: Promise<void> | undefined
   let statsTimer: NodeJS.Timeout | undefined
+  let idleTimer: NodeJS.Timeout | undefined
   let lastLogged = { requests: 0, bytesSent: 0, at: Date.now() }
+
+  /** The connection a new one may replace: no lookup running, no reply unread; never-served first, then the longest idle. */
+  function evictable(): Conn | undefined {
+    const before = (a: Conn, b: Conn): boolean => (a.served === 0) !== (b.served === 0) ? a.served === 0 : a.lastActivity < b.lastActivity
+    let best: Conn | undefined
+    for (const c of conns.values()) {
+      if (c.inflight() > 0 || c.socket.writableLength > 0) continue
+      if (!best || before(c, best)) best = c
+    }
+    return best
+  }
+
+  /** Whether a new connection from `remote` may be served, evicting an idle one when at the limit. */
+  function admit(socket: Socket, remote: string): boolean {
+    if (conns.size < maxConnections) return true
+    const victim = evictable()
+    if (victim) {
+      const idleMs = Date.now() - victim.lastActivity
+      stats.evicted++
+      limited.log('evicted', 'info', { remote: victim.remote, idleMs, served: victim.served, newcomer: remote, maxConnections }, 'blob connection evicted to make room')
+      victim.close(`evicted after ${idleMs} ms idle: the server is at its limit of ${maxConnections} connections and ${remote} connected`)
+      return true
+    }
+    stats.refused++
+    limited.log('refused', 'warn', {
+      remote, connections: conns.size, maxConnections,
+      reason: `all ${maxConnections} connections are busy (a lookup running or replies unread), none idle to evict; raise maxConnections or find the clients holding them`,
+    }, 'blob connection refused')
+    socket.destroy()
+    return false
+  }
+
+  function closeIdle(): void {
+    const now = Date.now()
+    for (const c of [...conns.values()]) {
+      if (c.inflight() === 0 && now - c.lastActivity > idleTimeoutMs) {
+        stats.idleClosed++
+        c.close(`idle for more than ${idleTimeoutMs} ms (no request, no reply read); the client reconnects on demand`)
+      }
+    }
+  }
 
   function serve(socket: Socket): void {
     const remote = `${socket.remoteAddress}:${socket.remotePort}`
+    socket.on('error', (err) => log.debug({ err, remote }, 'blob connection error'))
+    if (!admit(socket, remote)) return
     const decoder = new FrameDecoder(maxFrameBytes)
     let inflight = 0
     let closed = false
+    let released = false
     let paused = false
     let serverNonce: Buffer | undefined
     let authTimer: NodeJS.Timeout | undefined
-    sockets.add(socket)
     stats.connections++
     socket.setNoDelay(true)
 
-    const close = (reason: string, level: 'debug' | 'warn' = 'debug') => {
+    // Once, at the first of close() and the socket's 'close': the slot is free at once for the next connection.
+    const release = () => {
+      if (released) return
+      released = true
+      if (paused) stats.pausedConnections--
+      paused = false
+      if (authTimer) clearTimeout(authTimer)
+      conns.delete(socket)
+      stats.connections--
+    }
+
+    /** Close this connection; `kind` makes it a rate-limited warning (something a stranger did wrong). */
+    const close = (reason: string, kind?: string) => {
       if (closed) return
       closed = true
-      if (authTimer) clearTimeout(authTimer)
-      log[level]({ remote, reason }, 'blob connection closed')
+      if (kind) limited.log(kind, 'warn', { remote, reason }, 'blob connection closed')
+      else log.debug({ remote, reason }, 'blob connection closed')
+      release()
       socket.destroy()
     }
+    const conn: Conn = { socket, remote, lastActivity: Date.now(), served: 0, inflight: () => inflight, close }
+    conns.set(socket, conn)
 
     const full = () => inflight >= maxInflight || socket.writableLength >= maxPendingBytes
 
     const reply = (id: Buffer, value: Uint8Array | undefined) => {
       if (closed || socket.destroyed) return
+      conn.lastActivity = Date.now()
       if (!value || value.length === 0) {
         stats.misses++
         socket.write(Buffer.concat([encodeVarint(ID_BYTES), id]))
@@ -142,7 +238,7 @@ export function createBlobServer(opts: BlobServerOptions, deps: BlobServerDeps):
         const ack = verifyResponse(secret!, serverNonce, frame)
         if (!ack) {
           stats.refused++
-          close('refused: the first frame is not a valid secret handshake (wrong or missing PHALA_DATA_PROVIDER_BLOB_SECRET on the client)', 'warn')
+          close('refused: the first frame is not a valid secret handshake (wrong or missing PHALA_DATA_PROVIDER_BLOB_SECRET on the client)', 'handshake')
           return
         }
         serverNonce = undefined
@@ -152,10 +248,11 @@ export function createBlobServer(opts: BlobServerOptions, deps: BlobServerDeps):
       }
       if (frame.length < ID_BYTES) {
         stats.badFrames++
-        close(`bad frame: ${frame.length}-byte payload, shorter than the 8-byte request id`, 'warn')
+        close(`bad frame: ${frame.length}-byte payload, shorter than the 8-byte request id`, 'bad-frame')
         return
       }
       stats.requests++
+      conn.served++
       const id = Buffer.from(frame.subarray(0, ID_BYTES))
       const key = frame.toString('utf8', ID_BYTES).trim()
       if (key.length === 0) {
@@ -167,7 +264,7 @@ export function createBlobServer(opts: BlobServerOptions, deps: BlobServerDeps):
       deps.lookup(key).then(
         (value) => reply(id, value),
         (err) => {
-          log.warn({ err, key, remote }, 'blob lookup failed; answering not found')
+          limited.log('lookup-failed', 'warn', { err, key, remote }, 'blob lookup failed; answering not found')
           reply(id, undefined)
         },
       ).finally(() => {
@@ -187,7 +284,7 @@ export function createBlobServer(opts: BlobServerOptions, deps: BlobServerDeps):
       } catch (e) {
         if (e instanceof FrameError) {
           stats.badFrames++
-          close(`bad frame: ${e.message} (request frames are at most ${maxFrameBytes} bytes)`, 'warn')
+          close(`bad frame: ${e.message} (request frames are at most ${maxFrameBytes} bytes)`, 'bad-frame')
           return
         }
         throw e
@@ -207,18 +304,17 @@ export function createBlobServer(opts: BlobServerOptions, deps: BlobServerDeps):
     }
 
     socket.on('data', (chunk: Buffer) => {
+      conn.lastActivity = Date.now()
       decoder.push(chunk)
       pump()
     })
-    socket.on('drain', pump)
-    socket.on('error', (err) => log.debug({ err, remote }, 'blob connection error'))
+    socket.on('drain', () => {
+      conn.lastActivity = Date.now()
+      pump()
+    })
     socket.on('close', () => {
       closed = true
-      if (paused) stats.pausedConnections--
-      paused = false
-      if (authTimer) clearTimeout(authTimer)
-      sockets.delete(socket)
-      stats.connections--
+      release()
     })
     if (secret) {
       const { frame, serverNonce: nonce } = makeChallenge()
@@ -226,7 +322,7 @@ export function createBlobServer(opts: BlobServerOptions, deps: BlobServerDeps):
       socket.write(Buffer.concat([encodeVarint(frame.length), frame]))
       authTimer = setTimeout(() => {
         stats.refused++
-        close(`refused: no secret handshake within ${authTimeoutMs} ms`, 'warn')
+        close(`refused: no secret handshake within ${authTimeoutMs} ms`, 'handshake-timeout')
       }, authTimeoutMs)
     }
   }
@@ -243,7 +339,7 @@ export function createBlobServer(opts: BlobServerOptions, deps: BlobServerDeps):
 
   async function listen(): Promise<{ host: string; port: number }> {
     const srv = createServer({ noDelay: true }, serve)
-    srv.maxConnections = opts.maxConnections ?? 1024
+    // No srv.maxConnections: Node would reset the connections beyond it silently; admit() decides and logs.
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => reject(new Error(`blob server cannot listen on ${host ?? '*'}:${opts.port}: ${err.message}; pick another port (PHALA_DATA_PROVIDER_LOCAL_SERVER) or stop the process using it`, { cause: err }))
       srv.once('error', onError)
@@ -257,6 +353,10 @@ export function createBlobServer(opts: BlobServerOptions, deps: BlobServerDeps):
     const a = srv.address() as AddressInfo
     bound = { host: a.address, port: a.port }
     log.info({ ...bound, secret: secret ? 'on' : 'off', maxFrameBytes, maxInflight, maxPendingBytes }, 'blob server listening')
+    if (idleTimeoutMs > 0) {
+      idleTimer = setInterval(closeIdle, Math.min(5000, Math.max(25, Math.floor(idleTimeoutMs / 4))))
+      idleTimer.unref()
+    }
     const every = opts.statsIntervalMs ?? 60_000
     if (every > 0) {
       statsTimer = setInterval(() => {
@@ -276,10 +376,11 @@ export function createBlobServer(opts: BlobServerOptions, deps: BlobServerDeps):
       stopping ??= (async () => {
         await starting?.catch(() => undefined)
         if (statsTimer) clearInterval(statsTimer)
+        if (idleTimer) clearInterval(idleTimer)
         const srv = server
         if (!srv) return
         const closedP = new Promise<void>((resolve) => srv.close(() => resolve()))
-        for (const s of sockets) s.destroy()
+        for (const s of [...conns.keys()]) s.destroy()
         await closedP
         log.info(stats, 'blob server stopped')
       })()

@@ -38,6 +38,7 @@ import { RelayChain, addGrandpaMethods, addRelayMethods } from './relay/index.js
 import { identityOf, type ChainName } from './identity.js'
 import { createParaRuntimeAsync } from './para-runtime/index.js'
 import { startPruntimes, type RunningPruntimes } from './pruntime/index.js'
+import { answerClientError, requestUrl } from './http-target.js'
 
 export interface DevnetOptions {
   host: string
@@ -308,7 +309,8 @@ async function startControl(
   logger: Logger,
 ): Promise<http.Server> {
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x')
+    const url = requestUrl(req, res)
+    if (!url) return
     const reply = (code: number, body: unknown): void => {
       res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body))
     }
@@ -338,8 +340,10 @@ async function startControl(
     })().catch((e: unknown) => {
       logger.warn({ err: e }, 'control request failed')
       if (!res.headersSent) reply(500, { error: String((e as Error)?.message ?? e) })
+      else res.destroy()
     })
   })
+  server.on('clientError', answerClientError)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => {

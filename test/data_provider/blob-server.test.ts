@@ -264,16 +264,24 @@ test('traffic is logged periodically, only when there was traffic', async (t) =>
   assert.deepEqual([line.requests, line.hits], [1, 1])
 })
 
-test('connections beyond maxConnections are closed; the others keep working', async (t) => {
-  const { port } = await startServer(t, async (k) => valueOf(k), { maxConnections: 2 })
+test('connections beyond maxConnections: refused while every one is busy, the idlest evicted otherwise; the others keep working', async (t) => {
+  let release!: () => void
+  const gate = new Promise<void>((r) => { release = r })
+  const { port } = await startServer(t, async (k) => (k === 'slow' ? gate.then(() => valueOf(k)) : valueOf(k)), { maxConnections: 2 })
   const a = createBlobClient({ host: '127.0.0.1', port })
   const b = createBlobClient({ host: '127.0.0.1', port })
   const c = createBlobClient({ host: '127.0.0.1', port })
   t.after(() => Promise.all([a.close(), b.close(), c.close()]).then(() => undefined))
   assert.ok(await a.get('x'))
   assert.ok(await b.get('y'))
-  await assert.rejects(c.get('z'), /Connection closed\./)
-  assert.ok(await a.get('again'))
+  const slowA = a.get('slow')
+  const slowB = b.get('slow')
+  await assert.rejects(c.get('z'), /Connection closed\./, 'both connections busy: the third is refused')
+  release()
+  assert.ok(await slowA)
+  assert.ok(await slowB)
+  assert.ok(await c.get('z'), 'both idle now: the third evicts the idlest')
+  assert.ok(await a.get('again'), 'an evicted client reconnects on its next get')
 })
 
 test('stop() during start() leaves nothing listening; a failed start can be retried; concurrent starts share one', async () => {

@@ -2,12 +2,19 @@
  * JSON-RPC 2.0 over WebSocket and HTTP POST on one port, as a Substrate node serves it: a table
  * from method name to handler (calls) and subscription methods with their notification and
  * unsubscribe names. Survives garbage frames, oversized requests and clients that vanish.
+ *
+ * Bounded as a node's server (jsonrpsee) is: a request above 15 MiB answers -32007, a batch of more
+ * than `maxBatchLength` calls answers -32010 without running any, a reply above 15 MiB answers
+ * -32008 (one call) or -32011 (a batch, whose calls stop running once the limit is passed). Every
+ * reply is serialized before the HTTP status goes out, so a failure answers a JSON-RPC error
+ * instead of a half-sent 200, and every failure path ends the response.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { WebSocket, WebSocketServer } from 'ws'
 import type { Logger } from '../../common/logger.js'
 import { RpcError } from './rpc-error.js'
+import { answerClientError, requestUrl } from '../http-target.js'
 
 export type Params = unknown[]
 
@@ -44,6 +51,12 @@ export interface RpcServerInit {
   latencyMs: number
   /** Largest request accepted (default 15 MiB, like a node). */
   maxRequestBytes?: number
+  /** Largest reply, one call or a whole batch (default 15 MiB, a node's --rpc-max-response-size). */
+  maxResponseBytes?: number
+  /** Most calls in one batch (default 1000; a node's --rpc-max-batch-request-len). */
+  maxBatchLength?: number
+  /** Replies a WebSocket client may leave unread before it is disconnected (default 4 × maxResponseBytes). */
+  maxUnreadBytes?: number
   table: MethodTable
   logger: Logger
 }
@@ -60,6 +73,16 @@ export interface RpcServer {
 }
 
 const DEFAULT_MAX = 15 * 1024 * 1024
+export const DEFAULT_MAX_BATCH_LENGTH = 1000
+
+/** jsonrpsee's codes and messages for the server's limits. */
+const OVERSIZED_REQUEST = -32007
+const OVERSIZED_RESPONSE = -32008
+const TOO_BIG_BATCH_REQUEST = -32010
+const TOO_BIG_BATCH_RESPONSE = -32011
+
+const errorText = (code: number, message: string, id: unknown, data?: string): string =>
+  JSON.stringify({ jsonrpc: '2.0', error: data === undefined ? { code, message } : { code, message, data }, id: id ?? null })
 
 interface Conn {
   id: number
@@ -70,6 +93,9 @@ interface Conn {
 export function createRpcServer(init: RpcServerInit): RpcServer {
   const { logger, table } = init
   const maxBytes = init.maxRequestBytes ?? DEFAULT_MAX
+  const maxResponse = init.maxResponseBytes ?? DEFAULT_MAX
+  const maxBatch = init.maxBatchLength ?? DEFAULT_MAX_BATCH_LENGTH
+  const maxUnread = init.maxUnreadBytes ?? 4 * maxResponse
   const unsubscribeNames = new Map<string, string>() // unsubscribe method -> notification
   for (const s of table.subs.values()) for (const u of s.unsubscribe) unsubscribeNames.set(u, s.notification)
   const conns = new Set<Conn>()
@@ -167,33 +193,71 @@ export function createRpcServer(init: RpcServerInit): RpcServer {
     }
   }
 
-  async function handleText(text: string, conn: Conn | undefined): Promise<object | object[] | undefined> {
+  /** One reply as JSON text: -32008 in its place when above the limit, -32603 when it cannot be serialized. */
+  function encodeReply(reply: object): string {
+    const id = (reply as { id?: unknown }).id ?? null
+    let text: string
+    try {
+      text = JSON.stringify(reply)
+    } catch (e) {
+      // e.g. RangeError: Invalid string length, a result larger than a string can hold.
+      logger.warn({ err: e }, 'rpc reply cannot be serialized; answering Internal error')
+      return errorText(-32603, 'Internal error', id, `the reply cannot be serialized: ${String((e as Error)?.message ?? e)}`)
+    }
+    if (Buffer.byteLength(text) > maxResponse) {
+      return errorText(OVERSIZED_RESPONSE, 'Response is too big', id, `Exceeded max limit of ${maxResponse}`)
+    }
+    return text
+  }
+
+  /** The answer to one request text, serialized; undefined when nothing is to be sent. */
+  async function handleText(text: string, conn: Conn | undefined): Promise<string | undefined> {
     let msg: unknown
     try {
       msg = JSON.parse(text)
     } catch {
-      return { jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' }, id: null }
+      return errorText(-32700, 'Parse error', null)
     }
-    if (Array.isArray(msg)) {
-      if (msg.length === 0) return { jsonrpc: '2.0', error: { code: -32600, message: 'Invalid request' }, id: null }
-      const out = (await Promise.all(msg.map((m) => handleOne(m, conn)))).filter((x): x is object => x !== undefined)
-      return out.length ? out : undefined
+    if (!Array.isArray(msg)) {
+      const reply = await handleOne(msg, conn)
+      return reply === undefined ? undefined : encodeReply(reply)
     }
-    return handleOne(msg, conn)
+    if (msg.length === 0) return errorText(-32600, 'Invalid request', null)
+    if (msg.length > maxBatch) return errorText(TOO_BIG_BATCH_REQUEST, 'The batch request was too large', null, `Exceeded max limit of ${maxBatch}`)
+    // One call at a time, each serialized as it completes: memory holds at most the limit plus one reply,
+    // and the calls after the limit is passed never run.
+    const parts: string[] = []
+    let bytes = 2
+    for (const m of msg) {
+      const reply = await handleOne(m, conn)
+      if (reply === undefined) continue
+      const part = encodeReply(reply)
+      bytes += Buffer.byteLength(part) + (parts.length ? 1 : 0)
+      if (bytes > maxResponse) return errorText(TOO_BIG_BATCH_RESPONSE, 'The batch response was too large', null, `Exceeded max limit of ${maxResponse}`)
+      parts.push(part)
+    }
+    return parts.length ? `[${parts.join(',')}]` : undefined
   }
 
-  function send(conn: Conn, obj: object): void {
+  function send(conn: Conn, msg: object | string): void {
     if (conn.ws.readyState !== WebSocket.OPEN) return
+    // A client that sends but never reads would grow the write buffer without bound.
+    if (conn.ws.bufferedAmount > maxUnread) {
+      logger.warn({ conn: conn.id, unreadBytes: conn.ws.bufferedAmount, limit: maxUnread }, 'ws client does not read its replies; disconnecting it')
+      conn.ws.terminate()
+      return
+    }
     try {
-      conn.ws.send(JSON.stringify(obj))
+      conn.ws.send(typeof msg === 'string' ? msg : encodeReply(msg))
     } catch (e) {
       logger.debug({ err: e, conn: conn.id }, 'send failed')
     }
   }
 
-  const tooBig = { jsonrpc: '2.0', error: { code: -32007, message: 'Request is too big' }, id: null }
+  const tooBig = errorText(OVERSIZED_REQUEST, 'Request is too big', null, `Exceeded max limit of ${maxBytes}`)
 
   const server = http.createServer((req, res) => {
+    if (!requestUrl(req, res)) return
     if (req.method !== 'POST') {
       res.writeHead(405, { 'content-type': 'text/plain' }).end('Used HTTP Method is not allowed. POST is required\n')
       return
@@ -206,28 +270,34 @@ export function createRpcServer(init: RpcServerInit): RpcServer {
       size += c.length
       if (size > maxBytes) {
         aborted = true
-        res.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify(tooBig))
+        chunks.length = 0
+        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' }).end(tooBig)
         req.resume()
         return
       }
       chunks.push(c)
     })
-    req.on('error', () => undefined)
+    // The client went away mid-request: nothing to answer, free the socket.
+    req.on('error', () => res.destroy())
     req.on('end', () => {
       if (aborted) return
       void handleText(Buffer.concat(chunks).toString('utf8'), undefined)
         .then((reply) => delay(reply))
         .then((reply) => {
-          res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' })
-          res.end(reply === undefined ? '' : JSON.stringify(reply))
+          const body = reply ?? ''
+          res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) })
+          res.end(body)
         })
         .catch((e: unknown) => {
           logger.warn({ err: e }, 'http rpc failed')
-          if (!res.headersSent) res.writeHead(500).end()
+          if (!res.headersSent) {
+            res.writeHead(500, { 'content-type': 'application/json', connection: 'close' })
+            res.end(errorText(-32603, 'Internal error', null, String((e as Error)?.message ?? e)))
+          } else res.destroy()
         })
     })
   })
-  server.on('clientError', (_e, socket) => socket.destroy())
+  server.on('clientError', answerClientError)
 
   // Frames up to twice the limit are read and answered "too big"; beyond that ws closes with 1009.
   const wss = new WebSocketServer({ server, maxPayload: maxBytes * 2 })

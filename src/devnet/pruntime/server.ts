@@ -25,6 +25,7 @@ import type { RelayHeaderIn } from './light-client.js'
 import { PRuntimeDecodeError, PRuntimeError } from './errors.js'
 import { sign } from './identity.js'
 import type { Phactory } from './phactory.js'
+import { answerClientError, requestUrl } from '../http-target.js'
 
 /** pRuntime's default body limit. */
 export const BODY_LIMIT = 100 * 1024 * 1024
@@ -298,7 +299,8 @@ export function createPruntimeServer(hooks: ServerHooks): PruntimeServer {
   }
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://pruntime')
+    const url = requestUrl(req, res)
+    if (!url) return
     const path = url.pathname
     const json = url.searchParams.has('json') || /json/i.test(String(req.headers['content-type'] ?? ''))
     if (path.startsWith('/prpc/')) {
@@ -351,6 +353,7 @@ export function createPruntimeServer(hooks: ServerHooks): PruntimeServer {
     } else go()
   })
   server.keepAliveTimeout = 5000
+  server.on('clientError', answerClientError)
   server.on('connection', (s: Socket) => {
     sockets.add(s)
     s.on('close', () => sockets.delete(s))
