@@ -1,7 +1,7 @@
 import './polyfill.js'
 import { ConfigError } from './common/errors.js'
 import { createLogger, SecretGuard } from './common/logger.js'
-import { installShutdown } from './common/shutdown.js'
+import { installShutdown, type StopEvent } from './common/shutdown.js'
 import { loadConfig, MODULE_NAMES, printableConfig, type ModuleName } from './config/index.js'
 import { MODULE_LOADERS } from './modules.js'
 
@@ -54,9 +54,26 @@ async function main(argv: string[]): Promise<void> {
     process.exit(1)
   })
 
-  const start = await loader()
-  const running = await start({ config: loaded.config as never, logger, guard })
-  installShutdown(running, { logger, exit: (code) => process.exit(code), signals: process })
+  // The handler is in place before start-up begins: a signal while the module starts stops it
+  // cleanly (once started, or as soon as it gives up on the aborted signal) instead of killing it.
+  const abort = new AbortController()
+  const starting = loader().then((start) => start({ config: loaded.config as never, logger, guard, signal: abort.signal }))
+  const events: StopEvent[] = ['SIGINT', 'SIGTERM']
+  // Started by a supervisor over IPC (scripts/bridge-on-devnet.mjs): when it dies, even by
+  // kill -9, the channel ends and this daemon stops cleanly instead of living on as an orphan.
+  if (process.channel) {
+    process.channel.unref()
+    events.push('disconnect')
+  }
+  installShutdown(starting, { logger, exit: (code) => process.exit(code), signals: process, events, onStop: () => abort.abort() })
+  logger.info({ pid: process.pid }, `Starting ${module}; SIGINT or SIGTERM stops it cleanly.`)
+  try {
+    await starting
+  } catch (err) {
+    if (!abort.signal.aborted) throw err
+    logger.info({ err }, 'Stopped during start-up.')
+    process.exit(0)
+  }
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

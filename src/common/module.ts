@@ -9,6 +9,11 @@ export interface ModuleContext<C> {
   config: C
   logger: Logger
   guard: SecretGuard
+  /**
+   * Aborted by the first SIGINT/SIGTERM, also while start() runs: a start may give up early on it
+   * (and reject); one that ignores it is stopped as soon as it resolves.
+   */
+  signal?: AbortSignal
 }
 
 export type ModuleStart<C> = (ctx: ModuleContext<C>) => Promise<RunningModule>

@@ -21,6 +21,7 @@ import {
   createFetcher, DEFAULT_JUSTIFICATION_PERIOD, DEFAULT_LIVE_JUSTIFICATION_GAP, loadOrCreateGenesis, WrongChainError, readChainIdentity, readParaId, type Fetcher,
 } from './fetch/index.js'
 import { dataProviderInfo, registerDataProviderService, type InfoHeights } from './service.js'
+import { blobReachWarning } from './blob-reach.js'
 
 export interface DataProviderOptions {
   relayUrl: string
@@ -164,6 +165,8 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
       })
       cleanups.push(['walkie', () => walkie!.stop()])
       log.info({ peerId: walkie.peerId, addresses: walkie.multiaddrs(), blobServerPort: blobPort }, 'Walkie up: serving Hello, GetDataProviderInfo, GetBlobByKey')
+      const reach = await blobReachWarning(o.blobServer.host, blobPort, walkie.multiaddrs())
+      if (reach) log.warn({ blobServerHost: o.blobServer.host, bind: reach.bind, unreachable: reach.unreachable }, reach.msg)
     }
     if (signal.aborted) throw new AbortedError()
     const b = builder

@@ -1,5 +1,5 @@
 export { createWalkie, DEFAULT_LISTEN_ADDRESSES } from './node.js'
-export type { Walkie, WalkieInit, WalkieDeps, WalkieIdentityInit, CallOptions } from './node.js'
+export type { Walkie, WalkieInit, WalkieDeps, WalkieIdentityInit, WalkieConnection, CallOptions } from './node.js'
 export { loadOrCreateIdentity, ephemeralIdentity, keyFilePath, IdentityError } from './identity.js'
 export type { WalkieIdentity } from './identity.js'
 export { PeerRegistry } from './registry.js'

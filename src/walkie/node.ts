@@ -4,6 +4,7 @@ import { createLibp2p, type Libp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
+import { mplex } from '@libp2p/mplex'
 import { identify } from '@libp2p/identify'
 import { ping, type Ping } from '@libp2p/ping'
 import { mdns } from '@libp2p/mdns'
@@ -17,6 +18,7 @@ import { retry, sleep } from '../common/retry.js'
 import { ephemeralIdentity, keyFileMode, keyFilePath, loadOrCreateIdentity, type WalkieIdentity } from './identity.js'
 import { swarmKeyFromSecret } from './psk.js'
 import { PeerRegistry } from './registry.js'
+import { reportUpgradeFailures, UpgradeFailureLog } from './upgrade-log.js'
 import {
   DEFAULT_MAX_MESSAGE_BYTES, MethodTable, RPC_PROTOCOL, decodeAs, decodeResponse, encodeAs, encodeRequest, readAll,
   serveStream, writeAll, type RpcHandler, type WalkieMessage, type WalkieMethod,
@@ -67,6 +69,8 @@ export interface WalkieInit {
   bootRetryMaxMs?: number
   /** Sent in Hello; os.hostname() by default. */
   hostname?: string
+  /** Failed connection upgrades are logged at most once per this many ms per remote host. Default 60 s. */
+  upgradeLogIntervalMs?: number
 }
 
 export interface WalkieDeps {
@@ -77,6 +81,17 @@ export interface WalkieDeps {
    * SecretGuard's `redact`). The node's own PSK is always scrubbed.
    */
   redact?: (text: string) => string
+}
+
+export interface WalkieConnection {
+  /** libp2p's id of the connection: the same id means the same connection. */
+  id: string
+  peerId: string
+  remoteAddr: string
+  direction: 'inbound' | 'outbound'
+  /** The stream multiplexer chosen, e.g. /yamux/1.0.0 or /mplex/6.7.0 (upstream v2 peers). */
+  multiplexer?: string
+  encryption?: string
 }
 
 export interface CallOptions {
@@ -105,6 +120,8 @@ export interface Walkie {
   peers(opts?: { role?: WalkieRole; includeIncompatible?: boolean; connectedOnly?: boolean }): WalkiePeer[]
   /** Resolves with the first compatible peer of `role` (now or later). */
   waitForPeer(role: WalkieRole, opts?: CallOptions): Promise<WalkiePeer>
+  /** The open libp2p connections (to one peer, or all): one entry per connection, not per address. */
+  connections(peerId?: string): WalkieConnection[]
   /** Connect to a multiaddr now (tests, the monitor); resolves with the remote peer id. */
   dial(address: string, opts?: CallOptions): Promise<string>
   /** Peer events ({type: up | update | down}) and `updates()` as an async iterator. */
@@ -226,13 +243,16 @@ class WalkieNode implements Walkie {
     }
 
     const mdnsOn = !init.disableMdns
+    const upgradeLog = new UpgradeFailureLog(this.#log, { pskOn: init.psk !== undefined, ...(init.upgradeLogIntervalMs !== undefined ? { intervalMs: init.upgradeLogIntervalMs } : {}) })
     const node = await createLibp2p({
       privateKey: this.#identity.privateKey,
       start: false,
       addresses: { listen: init.listenAddresses ?? DEFAULT_LISTEN_ADDRESSES },
-      transports: [tcp()],
+      transports: [reportUpgradeFailures(tcp(), upgradeLog, () => this.#stopping !== undefined)],
       connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
+      // yamux first, so two prb nodes pick it; mplex for upstream v2's peers (libp2p 0.35 speaks
+      // only /mplex/6.7.0: without it their lifecycle, runners and monitor cannot reach us).
+      streamMuxers: [yamux(), mplex()],
       ...(init.psk !== undefined ? { connectionProtector: preSharedKey({ psk: swarmKeyFromSecret(init.psk) }) } : {}),
       peerDiscovery: mdnsOn ? [mdns({ interval: init.mdnsIntervalMs ?? 20_000 })] : [],
       services: { identify: identify(), ping: ping() },
@@ -400,6 +420,19 @@ class WalkieNode implements Walkie {
       this.registry.on('peer', onPeer)
       signal.addEventListener('abort', onAbort, { once: true })
     })
+  }
+
+  connections(peerId?: string): WalkieConnection[] {
+    const node = this.#libp2p()
+    const conns = peerId === undefined ? node.getConnections() : node.getConnections(peerIdFromString(peerId))
+    return conns.filter((c) => c.status === 'open').map((c) => ({
+      id: c.id,
+      peerId: c.remotePeer.toString(),
+      remoteAddr: c.remoteAddr.toString(),
+      direction: c.direction,
+      ...(c.multiplexer ? { multiplexer: c.multiplexer } : {}),
+      ...(c.encryption ? { encryption: c.encryption } : {}),
+    }))
   }
 
   async dial(address: string, opts: CallOptions = {}): Promise<string> {
