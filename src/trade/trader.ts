@@ -87,7 +87,11 @@ interface JobRun {
   results: Array<TradeCallResult | undefined>
   left: number
   job?: Queue.Job
-  promise: Promise<TradeJobResult>
+  /**
+   * The latest delivery's settlers. A job delivered again while it runs here (re-added after Redis
+   * lost it, or a lapsed lock) takes over; the earlier delivery's Bull job is gone or superseded, so
+   * its handler is left unsettled: settling it would complete or fail the new job under the same lock.
+   */
   resolve: (r: TradeJobResult) => void
   reject: (e: Error) => void
   progressed: Set<TradeProgress>
@@ -343,18 +347,21 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
       if (done.ok) return done.value as TradeJobResult
       throw new Error(done.value as string)
     }
-    const existing = runs.get(id)
-    if (existing) {
-      existing.job = job
-      return existing.promise
-    }
     let resolve!: (r: TradeJobResult) => void
     let reject!: (e: Error) => void
     const promise = new Promise<TradeJobResult>((res, rej) => {
       resolve = res
       reject = rej
     })
-    const run: JobRun = { id, data: job.data as TradeJobData, pid: '', calls: [], results: [], left: 0, job, promise, resolve, reject, progressed: new Set() }
+    const existing = runs.get(id)
+    if (existing) {
+      log.info({ jobId: id }, 'a running job was delivered again (Redis lost it, or its lock lapsed); the new delivery takes it over')
+      Object.assign(existing, { job, resolve, reject })
+      existing.progressed.clear()
+      progress(existing, 'RP_INIT')
+      return promise
+    }
+    const run: JobRun = { id, data: job.data as TradeJobData, pid: '', calls: [], results: [], left: 0, job, resolve, reject, progressed: new Set() }
     progress(run, 'RP_INIT')
     let data: TradeJobData
     try {
