@@ -33,7 +33,7 @@ export function devnetOptions(c: DevnetConfig): DevnetOptions {
 export const MODULE_LOADERS: { [M in ModuleName]: (() => Promise<ModuleStart<ConfigFor<M>>>) | null } = {
   data_provider: async () => (await import('./data_provider/main.js')).start,
   lifecycle: async () => (await import('./lifecycle/index.js')).start,
-  trade: null,
+  trade: async () => (await import('./trade/index.js')).start,
   monitor: null,
   devnet: async () => {
     const { start } = await import('./devnet/index.js')

@@ -84,8 +84,16 @@ export const tradeSchema = schema({
   PHALA_CHAIN_ENDPOINT: v.PHALA_CHAIN_ENDPOINT,
   PHALA_PARENT_CHAIN_ENDPOINT: v.PHALA_PARENT_CHAIN_ENDPOINT,
   PHALA_Q_REDIS_ENDPOINT: v.PHALA_Q_REDIS_ENDPOINT,
-  // The trader decrypts operator keys with the lifecycle's identity key (upstream A.7).
-  PHALA_PEER_ID_PREFIX: v.PHALA_PEER_ID_PREFIX,
+  // The trader decrypts operator keys with the lifecycle's identity key (upstream A.7) and reads
+  // the pools from the lifecycle over Walkie (ListPool), so it joins the same Walkie network.
+  ...walkie,
+  PHALA_TRADE_BATCH_SIZE: v.PHALA_TRADE_BATCH_SIZE,
+  PHALA_TRADE_BATCH_MS: v.PHALA_TRADE_BATCH_MS,
+  PHALA_TRADE_POOL_CONCURRENCY: v.PHALA_TRADE_POOL_CONCURRENCY,
+  PHALA_TRADE_KEEP_JOBS: v.PHALA_TRADE_KEEP_JOBS,
+  PHALA_QUEUE_BOARD_PORT: v.PHALA_QUEUE_BOARD_PORT,
+  PHALA_QUEUE_BOARD_HOST: v.PHALA_QUEUE_BOARD_HOST,
+  PHALA_QUEUE_BOARD_AUTH: v.PHALA_QUEUE_BOARD_AUTH,
   PHALA_HOLD_ON_SUBPROCESS_EXIT: v.PHALA_HOLD_ON_SUBPROCESS_EXIT,
 })
 

@@ -4,7 +4,7 @@
  * and the few that prb adds (marked "prb").
  */
 import { LOG_LEVELS, type LogLevel } from '../common/logger.js'
-import { flag, int, multiaddrs, multiaddrsDefaultingTo, oneOf, optionalStr, str, url } from './spec.js'
+import { flag, int, multiaddrs, multiaddrsDefaultingTo, oneOf, optionalStr, str, url, VarError, type VarSpec } from './spec.js'
 
 const WS = ['ws:', 'wss:']
 const REDIS = ['redis:', 'rediss:']
@@ -67,6 +67,29 @@ export const WORKER_KEEPALIVE_ENABLED = flag({ name: 'WORKER_KEEPALIVE_ENABLED',
 export const WORKER_KEEPALIVE_TIMEOUT = int({ name: 'WORKER_KEEPALIVE_TIMEOUT', default: 5000, min: 1, max: DAY_MS, unit: 'ms', description: 'keep-alive socket timeout' })
 export const USE_BUILT_IN_TRADER = flag({ name: 'USE_BUILT_IN_TRADER', description: 'run the trader and the queue board inside the lifecycle' })
 export const PHALA_RUNNER_ID = str({ name: 'PHALA_RUNNER_ID', default: '', unused: true, description: 'upstream\'s internal runner id; prb runs no runner processes' })
+
+// ---- trader (prb: upstream hard-coded these) ----
+export const PHALA_TRADE_BATCH_SIZE = int({ name: 'PHALA_TRADE_BATCH_SIZE', default: 30, min: 1, max: 10_000, description: '(prb) calls per extrinsic (one utility.forceBatch per pool) at most; also cut below the chain\'s size and weight limits. 1 = no batching' })
+export const PHALA_TRADE_BATCH_MS = int({ name: 'PHALA_TRADE_BATCH_MS', default: 1000, min: 0, max: 600_000, unit: 'ms', description: '(prb) a pool\'s first waiting call waits at most this long for others to share its extrinsic' })
+export const PHALA_TRADE_POOL_CONCURRENCY = int({ name: 'PHALA_TRADE_POOL_CONCURRENCY', default: 1, min: 1, max: 256, description: '(prb) extrinsics of one operator on their way into a block at once (consecutive nonces)' })
+export const PHALA_TRADE_KEEP_JOBS = int({ name: 'PHALA_TRADE_KEEP_JOBS', default: 1000, min: 0, max: 10_000_000, description: '(prb) finished jobs kept in Redis per state (completed, failed); older ones are removed' })
+export const PHALA_QUEUE_BOARD_PORT = int({ name: 'PHALA_QUEUE_BOARD_PORT', default: 4567, min: 0, max: 65535, unit: 'TCP port', description: '(prb) the queue board (upstream\'s arena port)' })
+export const PHALA_QUEUE_BOARD_HOST = str({ name: 'PHALA_QUEUE_BOARD_HOST', default: '127.0.0.1', nonEmpty: true, expected: 'an IP address or host name to bind', description: '(prb) bind address of the queue board (upstream: 0.0.0.0 without authentication)' })
+export const PHALA_QUEUE_BOARD_AUTH: VarSpec<string | undefined> = {
+  name: 'PHALA_QUEUE_BOARD_AUTH',
+  description: '(prb) basic auth of the queue board as user:password; off when unset',
+  expected: 'user:password (a non-empty user, a colon, a password of at least 8 characters)',
+  default: undefined,
+  defaultText: '(unset)',
+  secret: true,
+  parse: (raw) => {
+    const v = raw.trim()
+    if (v === '') return undefined
+    const i = v.indexOf(':')
+    if (i < 1 || v.length - i - 1 < 8) throw new VarError('expected user:password (a non-empty user, a colon, a password of at least 8 characters)')
+    return v
+  },
+}
 
 // ---- monitor ----
 export const PORT = int({ name: 'PORT', default: 3000, min: 0, max: 65535, unit: 'TCP port', description: 'monitor web page and JSON proxy port' })

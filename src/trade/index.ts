@@ -1,0 +1,8 @@
+/** Public entry of the trader: the daemon, and the parts the lifecycle embeds (USE_BUILT_IN_TRADER). */
+export { start, startTradeDaemon, traderOptions } from './main.js'
+export { createTrader, type Trader, type TraderOptions, type TraderDeps, type TraderStats } from './trader.js'
+export { createQueueBoard, type QueueBoard, type QueueBoardOptions } from './board.js'
+export {
+  createPoolDirectory, loadLifecycleKey, walkiePoolSource, type PoolDirectory, type PoolRecord, type PoolSource, type TradePool,
+} from './pools.js'
+export { TradeError } from './errors.js'

@@ -1,0 +1,395 @@
+/**
+ * One operator's lane: it owns the operator's nonce and its extrinsics in flight.
+ *
+ * - The next nonce starts from the chain (and what the journal says is still in flight) and only
+ *   moves forward; a nonce is signed again only with the same calls, after its extrinsic is proven
+ *   dead (mortal era over and not on chain).
+ * - Every extrinsic is journaled before it is submitted, then followed: the watch is the fast path
+ *   (InBlock frees the slot, Finalized resolves it); when the watch is lost (socket dropped,
+ *   Invalid/Dropped/Usurped, 1012/1013, no answer, the deadline) the lane reads the chain: landed →
+ *   wait for finality; nonce taken by another extrinsic → its calls go back to the queue; in the
+ *   pool → keep waiting; neither and still valid → the very same bytes again; era over → signed again.
+ * - Submission errors are classified (errors.ts): 1010 stale → nonce re-read, calls signed again
+ *   once; 1014 → the earlier extrinsic with that nonce is still pooled: wait for it; fatal → fail.
+ */
+import type { ApiPromise } from '@polkadot/api'
+import type { KeyringPair } from '@polkadot/keyring/types'
+import type { TradeCall } from './actions.js'
+import { blake2AsHex } from '@polkadot/util-crypto'
+import type { ChainConnection } from '../common/chain.js'
+import type { Logger } from '../common/logger.js'
+import type { ChainView } from './chain-view.js'
+import { classifySubmitError } from './errors.js'
+import type { Journal, TxRecord, TxResult } from './journal.js'
+
+/** One call waiting to be sent, with what it belongs to. */
+export interface LaneItem {
+  jobId: string
+  index: number
+  call: TradeCall
+  kind: string
+  bytes: number
+  refTime: bigint
+}
+
+export interface LaneBatch {
+  pid: string
+  /** Proxied pools: the real account. */
+  real?: string
+  items: LaneItem[]
+  /** Times these calls were signed and never executed. */
+  attempts: number
+}
+
+/** Where batches come from (the trader's per-pool queues). */
+export interface BatchSource {
+  take(lane: OperatorLane): Promise<LaneBatch | undefined>
+}
+
+export interface LaneOptions {
+  concurrency: number
+  eraPeriod: number
+  /** No watch news for this long: read the chain. */
+  txTimeoutMs: number
+  /** Batches whose calls never executed this many times fail. */
+  maxAttempts: number
+}
+
+export interface LaneDeps {
+  conn: ChainConnection
+  chain: ChainView
+  journal: Journal
+  logger: Logger
+  source: BatchSource
+  /** Final outcome of an extrinsic (landed, returned, failed), with the batch when it was sent here. */
+  onResolved(rec: TxRecord, result: TxResult, batch: LaneBatch | undefined): void
+  /** Progress of the jobs of a batch (in a block). */
+  onInBlock(rec: TxRecord): void
+}
+
+type FlightState = 'new' | 'pool' | 'inBlock' | 'lost' | 'waitNonce'
+
+interface Flight {
+  rec: TxRecord
+  batch?: LaneBatch
+  state: FlightState
+  inBlock?: { hash: string; number: number }
+  checkAt: number
+  submissions: number
+  unwatch?: () => Promise<void>
+  busy: boolean
+  /** 1010 stale already handled once for these calls. */
+  restaled?: boolean
+}
+
+export class OperatorLane {
+  readonly address: string
+  pair: KeyringPair
+  readonly #o: LaneOptions
+  readonly #d: LaneDeps
+  readonly #log: Logger
+  readonly #flights = new Map<number, Flight>()
+  #next = -1
+  #ready?: Promise<void>
+  #pumping = false
+  #stopped = false
+  sentCount = 0
+
+  constructor(pair: KeyringPair, o: LaneOptions, d: LaneDeps) {
+    this.pair = pair
+    this.address = pair.address
+    this.#o = o
+    this.#d = d
+    this.#log = d.logger.child({ operator: pair.address })
+    d.conn.events.on('disconnected', this.#onDisconnect)
+  }
+
+  get inFlight(): number {
+    return this.#flights.size
+  }
+
+  /** Slots taken: extrinsics not in a block yet. */
+  get busySlots(): number {
+    let n = 0
+    for (const f of this.#flights.values()) if (f.state !== 'inBlock') n++
+    return n
+  }
+
+  /** Load what the journal says is in flight and the chain's nonce (once). */
+  ready(): Promise<void> {
+    this.#ready ??= (async () => {
+      const [open, onChain, pooled] = await Promise.all([
+        this.#d.journal.open(this.address), this.#d.chain.accountNonce(this.address), this.#d.chain.nextIndex(this.address),
+      ])
+      for (const rec of open) this.#flights.set(rec.nonce, { rec, state: 'lost', checkAt: 0, submissions: 1, busy: false })
+      const maxOpen = open.length ? open[open.length - 1]!.nonce + 1 : 0
+      this.#next = Math.max(onChain, pooled, maxOpen)
+      if (open.length) this.#log.info({ open: open.map((r) => r.nonce), next: this.#next }, `operator ${this.address}: ${open.length} extrinsic(s) of a previous run still open; reading the chain before sending more`)
+    })()
+    this.#ready.catch(() => (this.#ready = undefined))
+    return this.#ready
+  }
+
+  /** Whether the journal holds this lane's extrinsic at `nonce` in flight here. */
+  has(nonce: number): boolean {
+    return this.#flights.has(nonce)
+  }
+
+  /** Send as many batches as there are free slots. */
+  async pump(): Promise<void> {
+    if (this.#pumping || this.#stopped) return
+    this.#pumping = true
+    try {
+      await this.ready()
+      while (!this.#stopped && this.busySlots < this.#o.concurrency) {
+        const batch = await this.#d.source.take(this)
+        if (!batch) break
+        await this.#send(batch, this.#next++)
+      }
+    } catch (err) {
+      this.#log.warn({ err }, 'sending a batch failed; retrying on the next tick')
+    } finally {
+      this.#pumping = false
+    }
+  }
+
+  /** Periodic work: follow flights whose watch is lost or overdue. */
+  async tick(): Promise<void> {
+    if (this.#stopped || !this.#ready) return
+    const now = Date.now()
+    const due = [...this.#flights.values()].filter((f) => !f.busy && f.checkAt <= now && f.state !== 'new')
+    for (const f of due.sort((a, b) => a.rec.nonce - b.rec.nonce)) {
+      f.busy = true
+      try {
+        await this.#check(f)
+      } catch (err) {
+        f.checkAt = Date.now() + 1000
+        this.#log.debug({ err, nonce: f.rec.nonce }, 'reading the chain for an extrinsic failed; again soon')
+      } finally {
+        f.busy = false
+      }
+    }
+    void this.pump()
+  }
+
+  stop(): void {
+    this.#stopped = true
+    this.#d.conn.events.off('disconnected', this.#onDisconnect)
+    for (const f of this.#flights.values()) void f.unwatch?.().catch(() => undefined)
+  }
+
+  #onDisconnect = (): void => {
+    // Watches do not survive a socket: the provider never re-creates author_ subscriptions.
+    for (const f of this.#flights.values()) {
+      f.unwatch = undefined
+      if (f.state === 'pool' || f.state === 'new') f.state = 'lost'
+      f.checkAt = Math.min(f.checkAt, Date.now() + 500)
+    }
+  }
+
+  async #sign(callHex: string, nonce: number): Promise<{ hex: string; hash: string; birth: number }> {
+    const api = await this.#d.chain.api()
+    const heads = this.#d.chain.heads
+    const birth = heads.finalized
+    const blockHash = heads.finalizedHash ?? api.genesisHash.toHex()
+    const call = api.createType('Call', callHex)
+    const xt = api.tx(call)
+    xt.sign(this.pair, {
+      nonce, blockHash, genesisHash: api.genesisHash, era: api.createType('ExtrinsicEra', { current: birth, period: this.#o.eraPeriod }),
+      runtimeVersion: api.runtimeVersion, signedExtensions: api.registry.signedExtensions,
+    } as never)
+    const hex = xt.toHex()
+    return { hex, hash: blake2AsHex(hex, 256), birth }
+  }
+
+  /** forceBatch(calls), wrapped in proxy(real, None, …) for a proxied pool (upstream A.6). */
+  callOf(api: ApiPromise, batch: LaneBatch): string {
+    const fb = api.tx.utility.forceBatch(batch.items.map((i) => i.call))
+    return (batch.real ? api.tx.proxy.proxy(batch.real, null, fb) : fb).method.toHex()
+  }
+
+  async #send(batch: LaneBatch, nonce: number): Promise<void> {
+    const api = await this.#d.chain.api()
+    const callHex = this.callOf(api, batch)
+    const s = await this.#sign(callHex, nonce)
+    const rec: TxRecord = {
+      address: this.address, nonce, pid: batch.pid, hash: s.hash, hex: s.hex, callHex, birth: s.birth, period: this.#o.eraPeriod,
+      items: batch.items.map((i) => [i.jobId, i.index, i.kind]), sentAt: Date.now(),
+    }
+    const f: Flight = { rec, batch, state: 'new', checkAt: Date.now() + this.#o.txTimeoutMs, submissions: 0, busy: true }
+    this.#flights.set(nonce, f)
+    await this.#d.journal.put(rec)
+    await this.#d.journal.logSent({ a: this.address, n: nonce, h: s.hash, c: blake2AsHex(callHex, 256) })
+    this.sentCount++
+    try {
+      await this.#submit(f)
+    } finally {
+      f.busy = false
+    }
+  }
+
+  async #submit(f: Flight): Promise<void> {
+    f.submissions++
+    const rec = f.rec
+    try {
+      f.unwatch = await this.#d.conn.subscribe<unknown>({
+        method: 'author_submitAndWatchExtrinsic', unsubscribe: 'author_unwatchExtrinsic', notification: 'author_extrinsicUpdate', params: [rec.hex],
+      }, (st) => this.#onStatus(f, st), { timeoutMs: 30_000 })
+      if (f.state === 'new' || f.state === 'lost') f.state = 'pool'
+      f.checkAt = Date.now() + this.#o.txTimeoutMs
+    } catch (err) {
+      const kind = classifySubmitError(err)
+      this.#log.debug({ err, nonce: rec.nonce, kind }, 'submission refused')
+      switch (kind) {
+        case 'stale':
+          if (f.submissions === 1 && !f.restaled) return this.#restale(f, err)
+          f.state = 'lost'
+          f.checkAt = 0
+          return
+        case 'occupied':
+          f.state = 'waitNonce'
+          f.checkAt = Date.now() + 2000
+          return
+        case 'banned':
+          f.state = 'lost'
+          f.checkAt = Date.now() + 5000
+          return
+        case 'known':
+        case 'transport':
+          f.state = 'lost'
+          f.checkAt = Date.now() + 1000
+          return
+        case 'fatal':
+          return this.#resolve(f, { kind: 'failed', reason: `the node refused the extrinsic of operator ${this.address} (nonce ${rec.nonce}): ${(err as Error).message}; check the operator's balance and the pool's operator key` })
+      }
+    }
+  }
+
+  /** 1010 stale on fresh bytes: our nonce is behind the chain. Re-read it; the calls go once more, signed anew. */
+  async #restale(f: Flight, err: unknown): Promise<void> {
+    const onChain = await this.#d.chain.nextIndex(this.address)
+    this.#log.warn({ err, nonce: f.rec.nonce, chainNext: onChain }, `operator ${this.address}: nonce ${f.rec.nonce} is outdated (is the account used elsewhere?); re-reading it and sending the calls again`)
+    this.#next = Math.max(this.#next, onChain)
+    if (f.batch) f.batch.attempts = Math.max(0, f.batch.attempts - 1)
+    await this.#resolve(f, { kind: 'returned', reason: `nonce ${f.rec.nonce} was outdated` })
+  }
+
+  #onStatus(f: Flight, st: unknown): void {
+    if (!this.#flights.has(f.rec.nonce) || this.#flights.get(f.rec.nonce) !== f) return
+    if (typeof st === 'string') {
+      if (st === 'future' || st === 'ready') {
+        if (f.state !== 'inBlock') f.state = 'pool'
+        return
+      }
+      // dropped / invalid: find out on chain what became of it.
+      f.state = 'lost'
+      f.checkAt = Date.now()
+      void this.tick()
+      return
+    }
+    const o = st as Record<string, string>
+    if (o.inBlock) {
+      f.state = 'inBlock'
+      f.inBlock = { hash: o.inBlock, number: -1 }
+      this.#d.onInBlock(f.rec)
+      void this.pump()
+    } else if (o.retracted) {
+      f.state = 'pool'
+      f.inBlock = undefined
+    } else if (o.finalized) {
+      const hash = o.finalized
+      f.busy = true
+      void this.#finalize(f, hash).catch((err: unknown) => {
+        this.#log.debug({ err }, 'reading a finalized extrinsic failed; reading the chain again')
+        f.state = 'lost'
+        f.checkAt = Date.now() + 500
+      }).finally(() => (f.busy = false))
+    } else if (o.usurped || o.finalityTimeout) {
+      f.state = 'lost'
+      f.checkAt = Date.now()
+    }
+  }
+
+  async #finalize(f: Flight, blockHash: string): Promise<void> {
+    const result = await this.#d.chain.outcomes(blockHash, f.rec.hash, f.rec.items.length, this.#isProxied(f))
+    if (!result) {
+      f.state = 'lost'
+      f.checkAt = Date.now()
+      return
+    }
+    await this.#resolve(f, result)
+  }
+
+  #isProxied(f: Flight): boolean {
+    return f.batch ? f.batch.real !== undefined : f.rec.callHex.startsWith('0x0500')
+  }
+
+  async #resolve(f: Flight, result: TxResult): Promise<void> {
+    if (this.#flights.get(f.rec.nonce) !== f) return
+    this.#flights.delete(f.rec.nonce)
+    void f.unwatch?.().catch(() => undefined)
+    await this.#d.journal.resolve(f.rec, result)
+    this.#d.onResolved(f.rec, result, f.batch)
+    void this.pump()
+  }
+
+  /** Find out on chain what became of an extrinsic whose watch is lost or overdue. */
+  async #check(f: Flight): Promise<void> {
+    const rec = f.rec
+    const chain = this.#d.chain
+    const heads = chain.heads
+    if (f.state === 'inBlock' && f.inBlock && f.inBlock.number >= 0 && heads.finalized >= f.inBlock.number) {
+      const canonical = await chain.hashAt(f.inBlock.number)
+      if (canonical === f.inBlock.hash) return this.#finalize(f, f.inBlock.hash)
+      // Retracted: its block is not the finalized one; read the chain afresh.
+      f.inBlock = undefined
+      f.state = 'lost'
+    }
+    const onChain = await chain.accountNonce(this.address)
+    if (onChain > rec.nonce) {
+      const found = await chain.find(rec.hash, rec.birth, heads.best)
+      if (found) {
+        if (found.number <= heads.finalized) return this.#finalize(f, found.blockHash)
+        f.state = 'inBlock'
+        f.inBlock = { hash: found.blockHash, number: found.number }
+        f.checkAt = Date.now() + 500
+        return
+      }
+      if (f.state === 'waitNonce') {
+        // The extrinsic that held this nonce in the pool (1014) landed: ours never can.
+        return this.#resolve(f, { kind: 'returned', reason: `nonce ${rec.nonce} was taken by an earlier extrinsic still in the pool` })
+      }
+      this.#next = Math.max(this.#next, onChain)
+      return this.#resolve(f, { kind: 'returned', reason: `nonce ${rec.nonce} was used by another extrinsic of ${this.address}` })
+    }
+    if (f.state === 'waitNonce') {
+      f.checkAt = Date.now() + 2000
+      return
+    }
+    const eraOver = heads.best + 1 >= rec.birth + rec.period
+    if (eraOver) {
+      if (f.batch) f.batch.attempts++
+      const attempts = f.batch?.attempts ?? 1
+      if (attempts >= this.#o.maxAttempts) {
+        // Its nonce stays the next one: the next batch takes it.
+        this.#next = Math.min(this.#next, rec.nonce)
+        return this.#resolve(f, { kind: 'failed', reason: `not included on chain after ${attempts} mortal eras of ${rec.period} blocks (operator ${this.address}, nonce ${rec.nonce}); the node keeps dropping it: check the node's transaction pool and the operator's balance` })
+      }
+      // Dead for sure: the same calls, same nonce, a new era.
+      const s = await this.#sign(rec.callHex, rec.nonce)
+      this.#log.info({ nonce: rec.nonce, old: rec.hash, hash: s.hash }, 'extrinsic expired unincluded; signing the same calls again with its nonce')
+      Object.assign(rec, { hex: s.hex, hash: s.hash, birth: s.birth, sentAt: Date.now() })
+      await this.#d.journal.put(rec)
+      await this.#d.journal.logSent({ a: this.address, n: rec.nonce, h: s.hash, c: blake2AsHex(rec.callHex, 256) })
+      f.submissions = 0
+      return this.#submit(f)
+    }
+    if (await chain.inPool(rec.hex)) {
+      f.state = f.state === 'lost' && !f.unwatch ? 'lost' : 'pool'
+      f.checkAt = Date.now() + (f.unwatch ? this.#o.txTimeoutMs : 1000)
+      return
+    }
+    // Neither landed nor pooled and still valid: the very same bytes again.
+    return this.#submit(f)
+  }
+}
