@@ -31,7 +31,7 @@ export const MODULE_LOADERS: { [M in ModuleName]: (() => Promise<ModuleStart<Con
   data_provider: async () => (await import('./data_provider/main.js')).start,
   lifecycle: null,
   trade: null,
-  monitor: null,
+  monitor: async () => (await import('./monitor/index.js')).start,
   devnet: async () => {
     const { start } = await import('./devnet/index.js')
     return (ctx) => start({ ...ctx, config: devnetOptions(ctx.config) })
