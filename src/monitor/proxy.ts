@@ -59,6 +59,8 @@ export interface Proxy {
 }
 
 const RESPONSE_WRAPPER = 'prb.WalkieRpcResponseWrapper'
+/** Calls that change nothing: one retry after a failed stream is safe for them (never for the others). */
+const READ_ONLY = new Set(['Hello', 'GetDataProviderInfo', 'GetBlobByKey', 'ListPool', 'ListWorker', 'GetWorkerStatus'])
 const ERROR_TYPES = ['UNKNOWN', 'SERVER', 'NOT_FOUND', 'DUPLICATED', 'UNAUTHORIZED']
 
 function localError(status: number, outcome: ProxyReply['outcome'], code: string, message: string): ProxyReply {
@@ -123,8 +125,16 @@ export function createProxy(init: ProxyInit, deps: { walkie: ProxyWalkie; codec:
     }
 
     let raw: Uint8Array
+    const deadline = Date.now() + init.timeoutMs
+    const send = () => walkie.callRaw(peerId, method, request, { timeoutMs: Math.max(1, deadline - Date.now()), ...(signal ? { signal } : {}) })
     try {
-      raw = await walkie.callRaw(peerId, method, request, { timeoutMs: init.timeoutMs, ...(signal ? { signal } : {}) })
+      try {
+        raw = await send()
+      } catch (err) {
+        const code = err instanceof WalkieError ? err.code : ''
+        if (!READ_ONLY.has(method) || (code !== 'ERR_WALKIE_UNREACHABLE' && code !== 'ERR_WALKIE_STREAM') || Date.now() >= deadline) throw err
+        raw = await send()
+      }
     } catch (err) {
       const code = err instanceof WalkieError ? err.code : 'ERR_MONITOR_PROXY'
       const message = (err as Error).message

@@ -94,6 +94,7 @@ export async function startFakeLifecycle(init: Partial<WalkieInit> = {}): Promis
     const made: FakePool[] = []
     req.pools.forEach((p: any, i: number) => {
       if (!p.name) throw fieldError(`pools[${i}].name`, 'a pool needs a name')
+      if (/forbidden/.test(p.name)) throw fieldError(`pools[${i}].name`, `"${p.name}" is a reserved name`)
       if (!p.owner?.mnemonic) throw fieldError(`pools[${i}].owner.mnemonic`, 'the operator mnemonic is required')
       if ([...pools.values(), ...made].some((q) => q.pid === p.pid)) throw fieldError(`pools[${i}].pid`, `a pool with pid ${p.pid} exists`, 'DUPLICATED')
       made.push({ uuid: randomUUID(), pid: p.pid, name: p.name, enabled: p.enabled, syncOnly: p.syncOnly, realPhalaSs58: p.realPhalaSs58, mnemonic: p.owner.mnemonic })
