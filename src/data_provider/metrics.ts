@@ -12,7 +12,8 @@ export interface DataProviderMetricsSource {
   fetchStats(): FetcherProgress | undefined
 }
 
-export function registerDataProviderMetrics(m: Metrics, dp: DataProviderMetricsSource): void {
+export function registerDataProviderMetrics(m: Metrics, dp: DataProviderMetricsSource, opts: { now?: () => number } = {}): void {
+  const clock = opts.now ?? Date.now
   const registers = [m.registry]
   new m.Gauge({
     name: 'prb_data_provider_height',
@@ -73,7 +74,7 @@ export function registerDataProviderMetrics(m: Metrics, dp: DataProviderMetricsS
     registers,
     collect() {
       const f = dp.fetchStats()
-      const now = Date.now()
+      const now = clock()
       const cur = { t: now, relay: f?.relay.blocksDone ?? 0, para: f?.para.blocksDone ?? 0 }
       if (!last) last = cur
       else if (now - last.t >= 1000) {

@@ -1,4 +1,4 @@
-export { start, startMonitor, monitorOptions } from './main.js'
+export { start, startMonitor, monitorOptions, exposureWarning } from './main.js'
 export type { MonitorOptions, RunningMonitor } from './main.js'
 export { buildMonitorApp, PAGE_DIR, PAGE_ROUTES } from './app.js'
 export type { MonitorAppDeps } from './app.js'

@@ -48,6 +48,12 @@ export function monitorOptions(c: MonitorConfig): MonitorOptions {
   }
 }
 
+/** The start-up warning when neither basic auth nor a loopback bind keeps strangers out; undefined when one does. */
+export function exposureWarning(host: string, port: number, auth: boolean): string | undefined {
+  if (auth || isLoopbackHost(host)) return undefined
+  return `The monitor listens on ${host}:${port} without PHALA_MONITOR_AUTH: anyone who reaches this port can create and delete pools (with their operator mnemonics), restart and kick workers. Set PHALA_MONITOR_AUTH=user:password or PHALA_MONITOR_HOST=127.0.0.1.`
+}
+
 export async function startMonitor(o: MonitorOptions, deps: { logger: Logger; redact?: (text: string) => string }): Promise<RunningMonitor> {
   const log = deps.logger
   const cleanups: Array<[string, () => Promise<unknown>]> = []
@@ -93,9 +99,8 @@ export async function startMonitor(o: MonitorOptions, deps: { logger: Logger; re
     await app.listen({ port: o.port, host: o.host })
     const port = app.server.address() && typeof app.server.address() === 'object' ? (app.server.address() as { port: number }).port : o.port
     log.info({ host: o.host, port, auth: o.auth !== undefined }, `Monitor at http://${o.host}:${port}/discover`)
-    if (!o.auth && !isLoopbackHost(o.host)) {
-      log.warn({ host: o.host, port }, `The monitor listens on ${o.host}:${port} without PHALA_MONITOR_AUTH: anyone who reaches this port can create and delete pools (with their operator mnemonics), restart and kick workers. Set PHALA_MONITOR_AUTH=user:password or PHALA_MONITOR_HOST=127.0.0.1.`)
-    }
+    const warning = exposureWarning(o.host, port, o.auth !== undefined)
+    if (warning) log.warn({ host: o.host, port }, warning)
 
     let metricsServer: MetricsServer | undefined
     let metricsPort: number | undefined
