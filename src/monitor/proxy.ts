@@ -80,7 +80,8 @@ export function createProxy(init: ProxyInit, deps: { walkie: ProxyWalkie; codec:
   const lastAddr = new Map<string, string>()
 
   const entry = (p: WalkiePeer): DiscoverEntry => {
-    if (p.addresses[0]) lastAddr.set(p.peerId, p.addresses[0])
+    // upstream's remoteAddr carries no /p2p/<id> (libp2p 0.35 kept it apart)
+    if (p.addresses[0]) lastAddr.set(p.peerId, p.addresses[0].replace(/\/p2p\/[^/]+$/, ''))
     return {
       peerId: p.peerId,
       hostname: p.hostname,

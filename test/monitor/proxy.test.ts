@@ -49,7 +49,7 @@ test('/ptp/discover lists data providers and lifecycles with upstream\'s keys, f
     const l = body.lifecycleManagers[0]
     assert.deepEqual(Object.keys(l).sort(), ['bridgeIdentity', 'chainIdentity', 'hostname', 'peerId', 'remoteAddr', 'role'])
     assert.deepEqual({ ...l, remoteAddr: undefined }, { peerId: lm.peerId, hostname: 'fake-lifecycle', role: 3, chainIdentity: '0xfeed', bridgeIdentity: 'default', remoteAddr: undefined })
-    assert.match(l.remoteAddr, /^\/ip4\/127\.0\.0\.1\/tcp\/\d+/)
+    assert.match(l.remoteAddr, /^\/ip4\/127\.0\.0\.1\/tcp\/\d+$/)
     assert.equal(body.dataProviders[0].role, 1)
     assert.equal(body.dataProviders[0].peerId, dp.peerId)
   }
