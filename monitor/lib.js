@@ -122,6 +122,11 @@ export class Series {
     this.points.push([t, v])
     if (this.points.length > this.max) this.points.shift()
   }
+  /** Milliseconds between the first and the last point. */
+  span() {
+    const p = this.points
+    return p.length < 2 ? 0 : p[p.length - 1][0] - p[0][0]
+  }
   /** Change per second over the last `windowMs`. */
   rate(windowMs = 15000) {
     const p = this.points
@@ -143,7 +148,7 @@ export class Series {
  */
 export function linePlot(lines, { width = 560, height = 140, title = '' } = {}) {
   const pts = lines.flatMap((l) => l.series.points)
-  if (pts.length < 2) return `<figure class="plot"><figcaption>${esc(title)}</figcaption><div class="muted">collecting data…</div></figure>`
+  if (!lines.some((l) => l.series.span() > 0)) return `<figure class="plot"><figcaption>${esc(title)}</figcaption><div class="muted">collecting data…</div></figure>`
   const t0 = Math.min(...pts.map((p) => p[0]))
   const t1 = Math.max(...pts.map((p) => p[0]))
   let y0 = Math.min(...pts.map((p) => p[1]))
@@ -166,7 +171,7 @@ export function linePlot(lines, { width = 560, height = 140, title = '' } = {}) 
 
 /** Stacked areas of counts over time: `samples` = [{t, counts: {key: n}}], `keys` with colors. */
 export function stackPlot(samples, keys, { width = 560, height = 120, title = '' } = {}) {
-  if (samples.length < 2) return `<figure class="plot"><figcaption>${esc(title)}</figcaption><div class="muted">collecting data…</div></figure>`
+  if (samples.length < 2 || samples[samples.length - 1].t === samples[0].t) return `<figure class="plot"><figcaption>${esc(title)}</figcaption><div class="muted">collecting data…</div></figure>`
   const t0 = samples[0].t
   const t1 = samples[samples.length - 1].t
   const total = Math.max(1, ...samples.map((s) => keys.reduce((a, k) => a + (s.counts[k.key] || 0), 0)))

@@ -25,18 +25,20 @@ export function recordDp(peerId, info) {
 }
 
 /** One chain's progress line: heights, percentage from the start, blocks/s and ETA. */
-export function progressHtml(label, start, fetched, processed, target, rate) {
+export function progressHtml(label, start, fetched, processed, target, rate, measuredMs = 60_000) {
   const left = Math.max(0, target - processed)
   const span = Math.max(1, target - start)
   const pct = Math.max(0, Math.min(100, ((processed - start) / span) * 100))
-  const eta = left < 3 ? 'caught up' : rate > 0 ? `ETA ${fmtDuration(left / rate)}` : 'ETA unknown (no progress in the last 15 s)'
+  const measuring = measuredMs < 5000
+  const eta = left < 3 ? 'caught up' : measuring ? 'ETA: measuring…' : rate > 0 ? `ETA ${fmtDuration(left / rate)}` : 'ETA unknown (no progress in the last 15 s)'
+  const speed = measuring ? 'measuring blocks/s…' : `${rate.toFixed(1)} blocks/s`
   return `<div class="progress"><div class="label"><b>${esc(label)}</b> ${fmtInt(processed)} / ${fmtInt(target)}
-<span class="muted">(fetched ${fmtInt(fetched)}; ${fmtInt(left)} behind; ${rate.toFixed(1)} blocks/s; ${esc(eta)})</span></div>
+<span class="muted">(fetched ${fmtInt(fetched)}; ${fmtInt(left)} behind; ${speed}; ${esc(eta)})</span></div>
 <div class="bar"><i style="width:${pct.toFixed(1)}%"></i></div></div>`
 }
 
-export function mount(root, { peerId, signal }) {
-  root.innerHTML = `<h2>Data provider <code>${esc(peerId)}</code></h2><div id="dp-error"></div><div id="dp-progress"></div>
+export function mount(root, { peerId, peers, signal }) {
+  root.innerHTML = `<h2>Data provider <span id="dp-host"></span> <code>${esc(peerId)}</code></h2><div id="dp-error"></div><div id="dp-progress"></div>
 <div class="cols"><table class="kv" id="dp-table"></table><div id="dp-plots"></div></div>`
   const el = (id) => root.querySelector(id)
   poll(async () => {
@@ -51,8 +53,9 @@ export function mount(root, { peerId, signal }) {
     }
     if (signal.aborted) return
     const h = recordDp(peerId, info)
-    setHtml(el('#dp-progress'), progressHtml('Relay chain', info.parentStartHeader ?? 0, info.parentFetchedHeight, info.parentProcessedHeight, info.parentTarget, h.relayFetched.rate())
-      + progressHtml('Parachain', 0, info.paraFetchedHeight, info.paraProcessedHeight, info.paraTarget, h.paraFetched.rate()))
+    el('#dp-host').textContent = peers.byId(peerId)?.hostname ?? ''
+    setHtml(el('#dp-progress'), progressHtml('Relay chain', info.parentStartHeader ?? 0, info.parentFetchedHeight, info.parentProcessedHeight, info.parentTarget, h.relayFetched.rate(), h.relayFetched.span())
+      + progressHtml('Parachain', 0, info.paraFetchedHeight, info.paraProcessedHeight, info.paraTarget, h.paraFetched.rate(), h.paraFetched.span()))
     setHtml(el('#dp-table'), KEYS.map((k) => `<tr><th>${esc(k)}</th><td>${k === 'status' ? esc(info[k]) : fmtInt(info[k])}</td></tr>`).join(''))
     setHtml(el('#dp-plots'), linePlot([
       { label: 'relay target', color: '#bbb', series: h.relayTarget },

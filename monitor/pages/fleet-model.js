@@ -96,17 +96,17 @@ export function countsHtml(a, { filterable = false } = {}) {
   return `<div class="chips">${chip('', total, 'all').replace('style="--c:undefined"', '')}${STATES.map((k) => chip(k, a.counts[k] || 0, k.replace(/^S_/, ''))).join('')}${chip('stuck', a.stuck, 'stuck')}</div>`
 }
 
-export function lagHtml(a, dp) {
-  if (!dp) return '<p class="muted">No data provider known: worker lag is unknown.</p>'
+export function lagHtml(a, dp, dpsKnown = false) {
+  if (!dp) return `<p class="muted">${dpsKnown ? 'Waiting for the data provider\'s heights to compute each worker\'s lag…' : 'No data provider known: worker lag is unknown.'}</p>`
   if (!a.lag) return ''
   return `<p>Lag behind the data provider (para ${fmtInt(dp.paraProcessedHeight)}): median <b>${fmtInt(a.lag.median)}</b>, max <b>${fmtInt(a.lag.max)}</b> blocks; <b>${fmtInt(a.lag.behind)}</b> worker(s) more than ${LAG_OK} blocks behind.</p>`
 }
 
-export function troubleHtml(a, limit = 25) {
+export function troubleHtml(a, limit = 25, moreHref = '') {
   const bad = a.rows.filter((r) => r.trouble).sort(troubleFirst)
   if (!bad.length) return '<p class="ok-text">No worker in error or stuck.</p>'
   const li = (r) => `<li class="trouble-${esc(r.trouble.kind)}"><b>${esc(r.name)}</b> <span class="badge s-${esc(r.status)}">${esc(r.trouble.kind === 'stuck' ? 'stuck' : r.status)}</span> ${esc(r.trouble.reason)}</li>`
-  return `<h3>Needs attention (${bad.length})</h3><ul class="trouble">${bad.slice(0, limit).map(li).join('')}</ul>${bad.length > limit ? `<p class="muted">and ${bad.length - limit} more (first in the table below)</p>` : ''}`
+  return `<h3>Needs attention (${bad.length})</h3><ul class="trouble">${bad.slice(0, limit).map(li).join('')}</ul>${bad.length > limit ? `<p class="muted">and ${bad.length - limit} more (${moreHref ? `<a href="${esc(moreHref)}">first in the workers table</a>` : 'first in the table below'})</p>` : ''}`
 }
 
 export function statesPlotHtml(a) {

@@ -15,8 +15,8 @@ export function mount(root, { peers, signal }) {
       if (d.error) return `<section><h3>Data provider ${esc(p.hostname)}</h3>${errorHtml(d.error, 'GetDataProviderInfo')}</section>`
       const i = d.info
       return `<section><h3><a href="/dp/status/${esc(p.peerId)}">Data provider ${esc(p.hostname)}</a> <span class="badge ${i.status === 'S_IDLE' ? 'ok' : 'busy'}">${i.status === 'S_IDLE' ? 'synced' : 'syncing'}</span></h3>
-${progressHtml('Relay chain', i.parentStartHeader ?? 0, i.parentFetchedHeight, i.parentProcessedHeight, i.parentTarget, d.h.relayFetched.rate())}
-${progressHtml('Parachain', 0, i.paraFetchedHeight, i.paraProcessedHeight, i.paraTarget, d.h.paraFetched.rate())}</section>`
+${progressHtml('Relay chain', i.parentStartHeader ?? 0, i.parentFetchedHeight, i.parentProcessedHeight, i.parentTarget, d.h.relayFetched.rate(), d.h.relayFetched.span())}
+${progressHtml('Parachain', 0, i.paraFetchedHeight, i.paraProcessedHeight, i.paraTarget, d.h.paraFetched.rate(), d.h.paraFetched.span())}</section>`
     }).join('') || '<p class="muted">No data provider met yet.</p>')
     const dp = referenceDp([...dps.values()].map((d) => d.info).filter(Boolean))
     setHtml(root.querySelector('#fl-lm'), peers.latest.lifecycleManagers.map((p) => {
@@ -24,7 +24,7 @@ ${progressHtml('Parachain', 0, i.paraFetchedHeight, i.paraProcessedHeight, i.par
       if (!l) return ''
       const head = `<h3><a href="/lifecycle/status/${esc(p.peerId)}">Lifecycle ${esc(p.hostname)}</a></h3>`
       if (l.error) return `<section>${head}${errorHtml(l.error, 'GetWorkerStatus')}</section>`
-      return `<section>${head}${countsHtml(l.a)}${lagHtml(l.a, dp)}<div class="cols"><div>${troubleHtml(l.a, 10)}</div><div>${statesPlotHtml(l.a)}</div></div></section>`
+      return `<section>${head}${countsHtml(l.a)}${lagHtml(l.a, dp, peers.latest.dataProviders.length > 0)}<div class="cols"><div>${troubleHtml(l.a, 10, `/lifecycle/status/${p.peerId}`)}</div><div>${statesPlotHtml(l.a)}</div></div></section>`
     }).join('') || '<p class="muted">No lifecycle manager met yet.</p>')
   }
   poll(async () => {

@@ -63,7 +63,7 @@ after(async () => {
   await dp?.walkie.stop()
 })
 
-const shot = (name: string) => page.screenshot({ path: join(out, `${name}.png`), fullPage: true })
+const shot = (name: string, fullPage = false) => page.screenshot({ path: join(out, `${name}.png`), fullPage })
 
 test('the discover page lists the data provider and the lifecycle with their links', async () => {
   await page.goto(`${base}/`)
@@ -95,7 +95,7 @@ test('a lifecycle\'s workers page shows 200 workers, trouble first, and Restart 
   await page.getByText('page 1 of 1 (200 workers)').waitFor()
   assert.equal(await page.locator('#st-table tbody tr').count(), 200)
   await page.getByText(/Lag behind the data provider/).waitFor({ timeout: 20_000 })
-  await shot('2-workers-status')
+  await shot('2-workers-status', true)
 
   const target = [...lm.workers.values()].find((w) => w.name === 'worker-005')!
   await page.locator(`#st-table input[data-uuid="${target.uuid}"]`).check()
@@ -146,19 +146,52 @@ test('a pool is created through the form: checked before sending, the lifecycle\
   await shot('6-pool-created')
 })
 
-test('the workers page with 500 workers loads in well under a second on loopback', async () => {
-  lm.addWorkers(300, 1)
+test('a worker is added through the form into the chosen pool; the data provider and fleet pages show progress', async () => {
+  await page.goto(`${base}/lifecycle/workers/${lm.peerId}`)
+  await page.getByText('worker-000', { exact: true }).waitFor({ timeout: 20_000 })
+  await page.getByRole('button', { name: 'Add' }).click()
+  const form = page.locator('form.card')
+  await form.locator('#f-name').fill('new-worker')
+  await form.locator('#f-endpoint').fill('10.0.0.9:8000')
+  await form.locator('#f-stake').fill('1000')
+  await form.getByRole('button', { name: 'Add' }).click()
+  await form.locator('#err-endpoint').getByText(/HTTP URL/).waitFor()
+  await form.locator('#err-stake').getByText(/at least 1 PHA/).waitFor()
+  await shot('8-worker-form-invalid')
+  await form.locator('#f-pid').selectOption('1')
+  await form.locator('#f-endpoint').fill('http://10.0.0.9:8000')
+  await form.locator('#f-stake').fill('4000000000000000')
+  await form.getByRole('button', { name: 'Add' }).click()
+  await page.getByText('Added worker new-worker').waitFor({ timeout: 20_000 })
+  const w = [...lm.workers.values()].find((x) => x.name === 'new-worker')
+  assert.ok(w, 'the worker reached the lifecycle')
+  assert.deepEqual({ pid: w.pid, endpoint: w.endpoint, stake: w.stake, enabled: w.enabled, syncOnly: w.syncOnly }, { pid: 1, endpoint: 'http://10.0.0.9:8000', stake: '4000000000000000', enabled: true, syncOnly: false })
+
+  await page.goto(`${base}/dp/status/${dp.peerId}`)
+  await page.getByText('paraCommittedHeight').waitFor({ timeout: 20_000 })
+  await page.getByText(/Relay chain 1,400 \/ 2,000/).waitFor()
+  await page.getByText(/600 behind/).waitFor()
+  await shot('9-data-provider')
+
+  await page.goto(`${base}/fleet`)
+  await page.getByText(/Lifecycle lm-host/).waitFor({ timeout: 20_000 })
+  await page.getByText(/Needs attention/).waitFor({ timeout: 20_000 })
+  await page.locator('#fl-dp').getByText(/Data provider fake-dp/).waitFor()
+  await shot('10-fleet')
+})
+
+test('the workers page with 500 workers: navigation to a rendered table, measured in the page', async () => {
+  lm.addWorkers(500 - lm.workers.size, 1)
   const times: number[] = []
   for (let i = 0; i < 3; i++) {
-    const t0 = Date.now()
     await page.goto(`${base}/lifecycle/status/${lm.peerId}`)
     await page.getByText('(500 workers)').waitFor({ timeout: 20_000 })
-    times.push(Date.now() - t0)
+    times.push(await page.evaluate(() => Math.round(performance.getEntriesByName('prb:workers-rendered')[0]!.startTime)))
   }
   const best = Math.min(...times)
-  process.stdout.write(`# workers page with 500 workers: loaded in ${times.join(', ')} ms\n`)
+  process.stdout.write(`# workers page with 500 workers: table rendered ${times.join(', ')} ms after navigation start\n`)
   await shot('7-workers-500')
-  // generous for a loaded CI machine; the figure is printed above
-  assert.ok(best < 3000, `page load took ${best} ms`)
+  // under 1 s on an idle machine; generous here for a CI machine shared by many jobs (the figure is printed above)
+  assert.ok(best < 2500, `page load took ${best} ms`)
   await waitFor(() => pageErrors.length === 0, 1000, () => `no script errors on the page: ${pageErrors.join('; ')}`)
 })
