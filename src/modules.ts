@@ -34,7 +34,7 @@ export const MODULE_LOADERS: { [M in ModuleName]: (() => Promise<ModuleStart<Con
   data_provider: async () => (await import('./data_provider/main.js')).start,
   lifecycle: async () => (await import('./lifecycle/index.js')).start,
   trade: async () => (await import('./trade/index.js')).start,
-  monitor: null,
+  monitor: async () => (await import('./monitor/index.js')).start,
   devnet: async () => {
     const { start } = await import('./devnet/index.js')
     return (ctx) => start({ ...ctx, config: devnetOptions(ctx.config) })

@@ -80,6 +80,12 @@ export function int(c: Common & { default: number | ((env: Env) => number); defa
   })
 }
 
+/** An integer that may be left unset (a feature that is off until given, e.g. a metrics port). */
+export function optionalInt(c: Common & { min: number; max: number; unit?: string; unsetText?: string }): VarSpec<number | undefined> {
+  const n = int({ ...c, default: 0 })
+  return def({ ...c, default: undefined, defaultText: c.unsetText ?? '(unset)', expected: n.expected, parse: n.parse })
+}
+
 const TRUE = new Set(['true', '1', 'yes', 'on'])
 const FALSE = new Set(['false', '0', 'no', 'off'])
 

@@ -4,7 +4,11 @@
  * and the few that prb adds (marked "prb").
  */
 import { LOG_LEVELS, type LogLevel } from '../common/logger.js'
+<<<<<<< HEAD
 import { flag, int, multiaddrs, multiaddrsDefaultingTo, oneOf, optionalStr, str, url, VarError, type VarSpec } from './spec.js'
+=======
+import { flag, int, multiaddrs, multiaddrsDefaultingTo, oneOf, optionalInt, optionalStr, str, url, VarError, type VarSpec } from './spec.js'
+>>>>>>> monitor
 
 const WS = ['ws:', 'wss:']
 const REDIS = ['redis:', 'rediss:']
@@ -96,6 +100,29 @@ export const PORT = int({ name: 'PORT', default: 3000, min: 0, max: 65535, unit:
 export const PTP_LISTEN_ADDRESSES = multiaddrs({ name: 'PTP_LISTEN_ADDRESSES', default: [], description: 'monitor Walkie listen addresses (none: dial only)' })
 export const PTP_BOOT_NODES = multiaddrs({ name: 'PTP_BOOT_NODES', default: [], description: 'monitor Walkie bootstrap peers' })
 export const REDIS_ENDPOINT = url({ name: 'REDIS_ENDPOINT', protocols: REDIS, description: 'queue board Redis when PHALA_Q_REDIS_ENDPOINT is unset (upstream arena)' })
+export const PHALA_MONITOR_HOST = str({ name: 'PHALA_MONITOR_HOST', default: '0.0.0.0', nonEmpty: true, expected: 'an IP address or host name to bind', description: '(prb) bind address of the monitor (upstream: every interface); without PHALA_MONITOR_AUTH and off loopback, anyone who reaches the port can create pools' })
+export const PHALA_MONITOR_AUTH: VarSpec<{ user: string; password: string } | undefined> = {
+  name: 'PHALA_MONITOR_AUTH',
+  description: '(prb) `user:password`: HTTP basic auth on every monitor route, the JSON proxy included; off when unset',
+  expected: 'user:password (a user without a colon, a password of at least 8 characters)',
+  default: undefined,
+  defaultText: '(unset)',
+  secret: true,
+  parse: (raw) => {
+    const v = raw.trim()
+    if (v === '') return undefined
+    const at = v.indexOf(':')
+    if (at <= 0) throw new VarError('expected user:password (a user name, a colon, a password)')
+    const password = v.slice(at + 1)
+    if (password.length < 8) throw new VarError('expected a password of at least 8 characters after the colon')
+    return { user: v.slice(0, at), password }
+  },
+}
+export const PHALA_MONITOR_PROXY_TIMEOUT = int({ name: 'PHALA_MONITOR_PROXY_TIMEOUT', default: 20_000, min: 100, max: DAY_MS, unit: 'ms', description: '(prb) deadline of one proxied Walkie call; a late answer is a 504 with a JSON error' })
+
+// ---- metrics (prb), every daemon that wires src/common/metrics.ts ----
+export const PHALA_METRICS_PORT = optionalInt({ name: 'PHALA_METRICS_PORT', min: 0, max: 65535, unit: 'TCP port', unsetText: '(unset: off)', description: '(prb) serve Prometheus metrics at http://<host>:<port>/metrics (PHALA_METRICS_HOST); off when unset' })
+export const PHALA_METRICS_HOST = str({ name: 'PHALA_METRICS_HOST', default: '0.0.0.0', nonEmpty: true, expected: 'an IP address or host name to bind', description: '(prb) bind address of the /metrics server' })
 
 // ---- devnet (prb) ----
 export const PHALA_DEVNET_HOST = str({ name: 'PHALA_DEVNET_HOST', default: '127.0.0.1', nonEmpty: true, expected: 'an IP address or host name to bind', description: 'devnet bind address' })

@@ -9,6 +9,7 @@
 import { setMaxListeners } from 'node:events'
 import type { ModuleContext, RunningModule } from '../common/module.js'
 import type { Logger } from '../common/logger.js'
+import { createMetrics, createMetricsServer } from '../common/metrics.js'
 import { componentLogger } from '../common/logger.js'
 import { createChainConnection, type ChainConnection } from '../common/chain.js'
 import { AbortedError, retry, sleep } from '../common/retry.js'
@@ -21,7 +22,11 @@ import {
   createFetcher, DEFAULT_JUSTIFICATION_PERIOD, DEFAULT_LIVE_JUSTIFICATION_GAP, loadOrCreateGenesis, WrongChainError, readChainIdentity, readParaId, type Fetcher,
 } from './fetch/index.js'
 import { dataProviderInfo, registerDataProviderService, type InfoHeights } from './service.js'
+<<<<<<< HEAD
 import { blobReachWarning } from './blob-reach.js'
+=======
+import { registerDataProviderMetrics } from './metrics.js'
+>>>>>>> monitor
 
 export interface DataProviderOptions {
   relayUrl: string
@@ -265,5 +270,15 @@ export function dataProviderOptions(c: DataProviderConfig): DataProviderOptions 
 
 export async function start(ctx: ModuleContext<DataProviderConfig>): Promise<RunningModule> {
   const dp = await startDataProvider(dataProviderOptions(ctx.config), { logger: ctx.logger, redact: (t) => ctx.guard.redact(t) })
-  return { stop: () => dp.stop() }
+  if (ctx.config.PHALA_METRICS_PORT === undefined) return { stop: () => dp.stop() }
+  const metrics = createMetrics({ module: 'data_provider' })
+  registerDataProviderMetrics(metrics, dp)
+  const server = createMetricsServer({ port: ctx.config.PHALA_METRICS_PORT, host: ctx.config.PHALA_METRICS_HOST }, { registry: metrics.registry, logger: componentLogger(ctx.logger, 'metrics') })
+  try {
+    await server.start()
+  } catch (err) {
+    await dp.stop()
+    throw err
+  }
+  return { stop: async () => { await server.stop(); await dp.stop() } }
 }

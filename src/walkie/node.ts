@@ -21,7 +21,7 @@ import { PeerRegistry } from './registry.js'
 import { reportUpgradeFailures, UpgradeFailureLog } from './upgrade-log.js'
 import {
   DEFAULT_MAX_MESSAGE_BYTES, MethodTable, RPC_PROTOCOL, decodeAs, decodeResponse, encodeAs, encodeRequest, readAll,
-  serveStream, writeAll, type RpcHandler, type WalkieMessage, type WalkieMethod,
+  serveStream, writeAll, type DecodedResponse, type MethodTypes, type RpcHandler, type WalkieMessage, type WalkieMethod,
 } from './rpc.js'
 import type { In, RequestOf, ResponseOf } from './messages.js'
 import { WalkieError, roleName, type WalkieKeyName, type WalkiePeer, type WalkieRole, type WalkieRoleName } from './types.js'
@@ -113,6 +113,11 @@ export interface Walkie {
   handle<M extends WalkieMethod>(method: M, handler: RpcHandler<M>): void
   /** Call one peer. Remote errors throw WalkieError with `remote = true` and the peer's type. */
   call<M extends WalkieMethod>(peerId: string, method: M, request?: In<RequestOf<M>>, opts?: CallOptions): Promise<ResponseOf<M>>
+  /**
+   * Call one peer with an encoded request; resolves with the response wrapper exactly as received
+   * (the monitor's proxy shows it as upstream did). Fails as call() does when no answer comes.
+   */
+  callRaw(peerId: string, method: string, request: Uint8Array, opts?: CallOptions): Promise<Uint8Array>
   /** Call a peer of `role`, failing over to another one while peers are unreachable. */
   callRole<M extends WalkieMethod>(role: WalkieRole, method: M, request?: In<RequestOf<M>>, opts?: CallOptions): Promise<{ peer: WalkiePeer; response: ResponseOf<M> }>
   /** A live compatible peer of `role`, at random (throws ERR_WALKIE_NO_PEER). */
@@ -311,14 +316,38 @@ class WalkieNode implements Walkie {
   }
 
   async call<M extends WalkieMethod>(peerId: string, method: M, request: In<RequestOf<M>> = {} as In<RequestOf<M>>, opts: CallOptions = {}): Promise<ResponseOf<M>> {
-    const types = this.#methods.get(method)
-    if (!types) throw new WalkieError('NOT_FOUND', `unknown Walkie method "${method}"; see service WalkieRpc in proto/message.proto`, 'ERR_WALKIE_METHOD')
+    const types = this.#types(method)
     let data: Uint8Array
     try {
       data = encodeAs(types.request, request as WalkieMessage)
     } catch (e) {
       throw new WalkieError('UNKNOWN', `cannot send ${method}: ${(e as Error).message}`, 'ERR_WALKIE_BAD_REQUEST', { cause: e })
     }
+    const { res } = await this.#exchange(peerId, method, data, opts)
+    if (res.hasError) {
+      const e = res.error ?? { type: 'UNKNOWN' as const, message: 'error without details' }
+      throw new WalkieError(e.type, e.message, undefined, { remote: true })
+    }
+    try {
+      return decodeAs(this.#codec, types.response, res.data) as ResponseOf<M>
+    } catch (e) {
+      throw new WalkieError('UNKNOWN', `Walkie call ${method} to ${peerId}: malformed ${method} response (${(e as Error).message})`, 'ERR_WALKIE_PROTOCOL', { cause: e })
+    }
+  }
+
+  async callRaw(peerId: string, method: string, data: Uint8Array, opts: CallOptions = {}): Promise<Uint8Array> {
+    this.#types(method)
+    return (await this.#exchange(peerId, method, data, opts)).bytes
+  }
+
+  #types(method: string): MethodTypes {
+    const types = this.#methods.get(method)
+    if (!types) throw new WalkieError('NOT_FOUND', `unknown Walkie method "${method}"; see service WalkieRpc in proto/message.proto`, 'ERR_WALKIE_METHOD')
+    return types
+  }
+
+  /** One request/response exchange: the response wrapper as received, checked to answer this request. */
+  async #exchange(peerId: string, method: string, data: Uint8Array, opts: CallOptions): Promise<{ bytes: Uint8Array; res: DecodedResponse }> {
     const node = this.#libp2p()
     let target: PeerId
     try {
@@ -359,7 +388,7 @@ class WalkieNode implements Walkie {
     } finally {
       signal.removeEventListener('abort', onAbort)
     }
-    let res
+    let res: DecodedResponse
     try {
       res = decodeResponse(this.#codec, bytes)
     } catch (e) {
@@ -368,15 +397,7 @@ class WalkieNode implements Walkie {
     if (res.requestNonce !== nonce) {
       throw new WalkieError('UNKNOWN', `Walkie call ${method} to ${peerId}: the response answers another request`, 'ERR_WALKIE_PROTOCOL')
     }
-    if (res.hasError) {
-      const e = res.error ?? { type: 'UNKNOWN' as const, message: 'error without details' }
-      throw new WalkieError(e.type, e.message, undefined, { remote: true })
-    }
-    try {
-      return decodeAs(this.#codec, types.response, res.data) as ResponseOf<M>
-    } catch (e) {
-      throw new WalkieError('UNKNOWN', `Walkie call ${method} to ${peerId}: malformed ${method} response (${(e as Error).message})`, 'ERR_WALKIE_PROTOCOL', { cause: e })
-    }
+    return { bytes, res }
   }
 
   async callRole<M extends WalkieMethod>(role: WalkieRole, method: M, request: In<RequestOf<M>> = {} as In<RequestOf<M>>, opts: CallOptions = {}): Promise<{ peer: WalkiePeer; response: ResponseOf<M> }> {

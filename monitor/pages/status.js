@@ -1,0 +1,169 @@
+// /lifecycle/status/:peerId: every worker's state (upstream's columns), paged 50/100/300/500,
+// multi-select Restart / Restart and Re-register / Kick; above it the fleet at a glance.
+import { call, esc, fmtInt, errorHtml, poll, setHtml } from '../lib.js'
+import { analyse, countsHtml, lagHtml, referenceDp, statesPlotHtml, troubleFirst, troubleHtml } from './fleet-model.js'
+
+const MIB = 1024 * 1024
+const mem = (n) => (typeof n === 'number' ? `${(n / MIB).toFixed(1)}` : '')
+const short = (s, n = 12) => (s && s.length > n ? `<span title="${esc(s)}">${esc(s.slice(0, n))}…</span>` : esc(s ?? ''))
+
+const COLUMNS = [
+  ['Name', (r) => `<b>${esc(r.name)}</b>`],
+  ['PID', (r) => esc(r.pid)],
+  ['Status', (r) => `<span class="badge s-${esc(r.status)}">${esc(r.status)}</span>${r.trouble?.kind === 'stuck' ? ' <span class="badge s-stuck">stuck</span>' : ''}`],
+  ['On-chain State', (r) => esc(r.session.state ?? '')],
+  ['Last Message', (r) => `<span class="msg">${esc(r.lastMessage)}</span>`],
+  ['Block Height', (r) => fmtInt(r.paraBlockDispatchedTo)],
+  ['Header Height', (r) => fmtInt(r.paraHeaderSynchedTo)],
+  ['Parent Header Height', (r) => fmtInt(r.parentHeaderSynchedTo)],
+  ['Lag', (r) => (r.lag === null ? '' : `<span class="${r.lag > 3 ? 'behind' : ''}">${fmtInt(r.lag)}</span>`)],
+  ['Public Key', (r) => short(r.publicKey)],
+  ['V', (r) => esc(r.session.v ?? '')],
+  ['Ve', (r) => esc(r.session.ve ?? '')],
+  ['pInstant', (r) => esc(r.session.raw?.benchmark?.pInstant ?? '')],
+  ['pInit', (r) => esc(r.session.raw?.benchmark?.pInit ?? '')],
+  ['Minted', (r) => esc(r.session.stats?.totalReward ?? '')],
+  ['Runtime Version', (r) => esc(r.session.runtimeInfo?.version ?? '')],
+  ['Runtime Git Revision', (r) => short(r.session.runtimeInfo?.gitRevision, 8)],
+  ['Memory (MiB)', (r) => { const m = r.session.runtimeInfo?.memoryUsage; return m ? `${mem(m.rustPeakUsed)} / ${mem(m.rustUsed)} / ${mem(m.totalPeakUsed)}` : '' }],
+  ['Session Account', (r) => short(r.workerAccountId)],
+  ['ID', (r) => `<code>${esc(r.uuid)}</code>`],
+]
+
+const ACTIONS = [
+  ['RestartWorker', 'Restart', false],
+  ['RefreshRaAndRestartWorker', 'Restart and Re-register', true],
+  ['KickWorker', 'Kick', true],
+]
+
+export function mount(root, { peerId, peers, signal }) {
+  const selected = new Set()
+  let analysis = null
+  let filter = ''
+  let stateFilter = ''
+  let pageSize = 50
+  let page = 0
+  let dpInfos = new Map()
+
+  root.innerHTML = `<h2>Workers status <span class="muted" id="st-host"></span></h2>
+<div id="st-error"></div>
+<section class="fleet"><div id="st-counts"></div><div id="st-lag"></div><div class="cols"><div id="st-trouble"></div><div id="st-plot"></div></div></section>
+<div class="toolbar">${ACTIONS.map(([m, label]) => `<button type="button" data-action="${m}" disabled>${esc(label)}</button>`).join('')}
+<button type="button" data-select="all">Select All</button><button type="button" data-select="none">Deselect All</button>
+<span id="st-selected" class="muted">0 selected</span>
+<input type="search" id="st-filter" placeholder="filter: name, id, status, message" size="30">
+<label>per page <select id="st-size">${[50, 100, 300, 500].map((n) => `<option${n === pageSize ? ' selected' : ''}>${n}</option>`).join('')}</select></label>
+<span id="st-pager"></span></div>
+<div id="st-result"></div>
+<div class="table-wrap"><table class="grid" id="st-table"><thead><tr><th></th>${COLUMNS.map(([h]) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody></tbody></table></div>`
+  const $ = (s) => root.querySelector(s)
+  const tbody = $('#st-table tbody')
+
+  const visible = () => {
+    if (!analysis) return []
+    const f = filter.toLowerCase()
+    return analysis.rows
+      .filter((r) => !stateFilter || (stateFilter === 'stuck' ? r.trouble?.kind === 'stuck' : r.status === stateFilter))
+      .filter((r) => !f || `${r.name} ${r.uuid} ${r.status} ${r.lastMessage}`.toLowerCase().includes(f))
+      .sort(troubleFirst)
+  }
+
+  const renderTable = () => {
+    const rows = visible()
+    const pages = Math.max(1, Math.ceil(rows.length / pageSize))
+    page = Math.min(page, pages - 1)
+    const shown = rows.slice(page * pageSize, (page + 1) * pageSize)
+    setHtml(tbody, shown.map((r) => `<tr data-uuid="${esc(r.uuid)}" class="${r.trouble ? `row-${esc(r.trouble.kind)}` : ''}"><td><input type="checkbox" data-uuid="${esc(r.uuid)}" aria-label="select ${esc(r.name)}"${selected.has(r.uuid) ? ' checked' : ''}></td>${COLUMNS.map(([, f]) => `<td>${f(r)}</td>`).join('')}</tr>`).join(''))
+    setHtml($('#st-pager'), `<button type="button" data-page="-1"${page ? '' : ' disabled'}>‹</button> page ${page + 1} of ${pages} (${fmtInt(rows.length)} workers) <button type="button" data-page="1"${page < pages - 1 ? '' : ' disabled'}>›</button>`)
+    $('#st-selected').textContent = `${selected.size} selected`
+    for (const b of root.querySelectorAll('[data-action]')) b.disabled = selected.size === 0
+  }
+
+  const renderFleet = () => {
+    const dp = referenceDp([...dpInfos.values()])
+    setHtml($('#st-counts'), countsHtml(analysis, { filterable: true }).replace(`data-state="${stateFilter}"`, `data-state="${stateFilter}" aria-pressed="true"`))
+    setHtml($('#st-lag'), lagHtml(analysis, dp, peers.latest.dataProviders.length > 0))
+    setHtml($('#st-trouble'), troubleHtml(analysis))
+    setHtml($('#st-plot'), statesPlotHtml(analysis))
+  }
+
+  root.addEventListener('change', (ev) => {
+    const t = ev.target
+    if (t.matches('input[type=checkbox][data-uuid]')) {
+      if (t.checked) selected.add(t.dataset.uuid)
+      else selected.delete(t.dataset.uuid)
+      renderTable()
+    } else if (t.id === 'st-size') {
+      pageSize = Number(t.value)
+      page = 0
+      renderTable()
+    }
+  })
+  root.addEventListener('input', (ev) => {
+    if (ev.target.id === 'st-filter') {
+      filter = ev.target.value
+      page = 0
+      renderTable()
+    }
+  })
+  root.addEventListener('click', async (ev) => {
+    const b = ev.target.closest('button')
+    if (!b) return
+    if (b.dataset.page) {
+      page += Number(b.dataset.page)
+      renderTable()
+    } else if (b.dataset.select) {
+      if (b.dataset.select === 'all') for (const r of visible()) selected.add(r.uuid)
+      else selected.clear()
+      renderTable()
+    } else if (b.dataset.state !== undefined) {
+      stateFilter = stateFilter === b.dataset.state ? '' : b.dataset.state
+      page = 0
+      renderFleet()
+      renderTable()
+    } else if (b.dataset.action) {
+      const label = b.textContent
+      const ids = [...selected]
+      const [, , confirmFirst] = ACTIONS.find(([m]) => m === b.dataset.action)
+      if (confirmFirst && !confirm(`${label}: ${ids.length} worker(s)?`)) return
+      b.disabled = true
+      setHtml($('#st-result'), `<div class="info">${esc(label)}: sending for ${ids.length} worker(s)…</div>`)
+      try {
+        const res = await call(peerId, b.dataset.action, { ids })
+        setHtml($('#st-result'), `<div class="success" role="status">${esc(label)}: done for ${(res.workerStates || []).length} worker(s). <span class="when">${new Date().toLocaleTimeString()}</span></div>`)
+        selected.clear()
+      } catch (e) {
+        setHtml($('#st-result'), errorHtml(e, label))
+      }
+      renderTable()
+    }
+  })
+
+  poll(async () => {
+    try {
+      const data = await call(peerId, 'GetWorkerStatus', { ids: [] })
+      if (signal.aborted) return
+      analysis = analyse(peerId, data.workerStates || [], referenceDp([...dpInfos.values()]))
+      setHtml($('#st-error'), '')
+      const p = peers.byId(peerId)
+      $('#st-host').textContent = p ? `on ${p.hostname}` : ''
+      renderFleet()
+      renderTable()
+      // the page-load figure the browser test reads (navigation start → first table)
+      if (!performance.getEntriesByName('prb:workers-rendered').length) performance.mark('prb:workers-rendered')
+    } catch (e) {
+      if (!signal.aborted) setHtml($('#st-error'), errorHtml(e, 'GetWorkerStatus'))
+    }
+  }, 1500, signal)
+  poll(async () => {
+    const next = new Map()
+    await Promise.all(peers.latest.dataProviders.map(async (p) => {
+      try {
+        next.set(p.peerId, await call(p.peerId, 'GetDataProviderInfo'))
+      } catch {
+        // the data provider's own page shows its errors
+      }
+    }))
+    dpInfos = next
+  }, 3000, signal)
+}

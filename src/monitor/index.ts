@@ -1,0 +1,8 @@
+export { start, startMonitor, monitorOptions, exposureWarning } from './main.js'
+export type { MonitorOptions, RunningMonitor } from './main.js'
+export { buildMonitorApp, PAGE_DIR, PAGE_ROUTES } from './app.js'
+export type { MonitorAppDeps } from './app.js'
+export { createProxy } from './proxy.js'
+export type { Proxy, ProxyWalkie, ProxyReply, DiscoverEntry, DiscoverReply } from './proxy.js'
+export { basicAuthChecker, isLoopbackHost } from './auth.js'
+export type { BasicAuth } from './auth.js'
