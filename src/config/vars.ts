@@ -4,11 +4,7 @@
  * and the few that prb adds (marked "prb").
  */
 import { LOG_LEVELS, type LogLevel } from '../common/logger.js'
-<<<<<<< HEAD
-import { flag, int, multiaddrs, multiaddrsDefaultingTo, oneOf, optionalStr, str, url, VarError, type VarSpec } from './spec.js'
-=======
 import { flag, int, multiaddrs, multiaddrsDefaultingTo, oneOf, optionalInt, optionalStr, str, url, VarError, type VarSpec } from './spec.js'
->>>>>>> monitor
 
 const WS = ['ws:', 'wss:']
 const REDIS = ['redis:', 'rediss:']

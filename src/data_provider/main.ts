@@ -22,11 +22,8 @@ import {
   createFetcher, DEFAULT_JUSTIFICATION_PERIOD, DEFAULT_LIVE_JUSTIFICATION_GAP, loadOrCreateGenesis, WrongChainError, readChainIdentity, readParaId, type Fetcher,
 } from './fetch/index.js'
 import { dataProviderInfo, registerDataProviderService, type InfoHeights } from './service.js'
-<<<<<<< HEAD
 import { blobReachWarning } from './blob-reach.js'
-=======
 import { registerDataProviderMetrics } from './metrics.js'
->>>>>>> monitor
 
 export interface DataProviderOptions {
   relayUrl: string
