@@ -4,10 +4,10 @@
  * `LAST_COMMITTED_*` markers and para index entries are JSON text, as upstream writes them.
  * Every multi-key change goes through `write(batch)`, one atomic LevelDB batch.
  */
-import { mkdirSync } from 'node:fs'
 import { Level } from 'level'
 import { getCodec } from '../common/codec.js'
 import { PrbError } from '../common/errors.js'
+import { prepareDbDir } from './db-path.js'
 import { keys, MARKER } from './keys.js'
 
 export interface ParentBlockRecord {
@@ -202,15 +202,21 @@ export class DataProviderStore {
 
   constructor(opts: StoreOptions) {
     this.path = opts.path
-    mkdirSync(opts.path, { recursive: true })
     this.db = new Level<string, Buffer>(opts.path, { keyEncoding: 'utf8', valueEncoding: 'buffer' })
   }
 
+  /** Creates the directory when missing; a path that cannot hold the DB is a ConfigError naming why. */
   async open(): Promise<void> {
+    prepareDbDir(this.path)
     try {
       await this.db.open()
     } catch (e) {
-      throw new StoreError('ERR_STORE_OPEN', `cannot open the data provider DB at ${this.path}: ${(e as Error).message}; check the path (PHALA_LOCAL_DB_PATH) and that no other process holds it`, { cause: e })
+      // classic-level puts LevelDB's own words ("IO error: lock …: already held by process") in the cause.
+      const detail = [(e as Error).message, ((e as Error).cause as Error | undefined)?.message].filter(Boolean).join(': ')
+      const todo = /lock/i.test(detail) && /held|temporarily unavailable/i.test(detail)
+        ? 'another process (another data provider?) has this database open: stop it, or point PHALA_LOCAL_DB_PATH at another directory'
+        : 'check the directory (PHALA_LOCAL_DB_PATH); if the files are damaged, move them away and let the data provider sync again'
+      throw new StoreError('ERR_STORE_OPEN', `cannot open the data provider DB at PHALA_LOCAL_DB_PATH=${JSON.stringify(this.path)}: ${detail}; ${todo}`, { cause: e })
     }
   }
 
