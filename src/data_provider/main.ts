@@ -10,7 +10,7 @@ import { setMaxListeners } from 'node:events'
 import type { ModuleContext, RunningModule } from '../common/module.js'
 import type { Logger } from '../common/logger.js'
 import { componentLogger } from '../common/logger.js'
-import { createChainConnection, type ChainConnection } from '../common/chain.js'
+import { createChainConnection, DEFAULT_RECONNECT_MAX_MS, type ChainConnection } from '../common/chain.js'
 import { AbortedError, retry, sleep } from '../common/retry.js'
 import type { DataProviderConfig } from '../config/index.js'
 import { createWalkie, type DataProviderInfo, type Walkie, type WalkieInit } from '../walkie/index.js'
@@ -42,7 +42,7 @@ export interface DataProviderOptions {
   targetPollMs?: number
   progressLogMs?: number
   callTimeoutMs?: number
-  /** Reconnect backoff bounds, ms (tests shorten them). */
+  /** Reconnect backoff bounds, ms: min default 500, max PHALA_CHAIN_RECONNECT_MAX_MS (default 3000). */
   reconnectMinMs?: number
   reconnectMaxMs?: number
 }
@@ -107,7 +107,7 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
   }
   cleanups.push(['blob server', () => blobServer.stop()])
 
-  const reconnect = { minMs: o.reconnectMinMs ?? 500, maxMs: o.reconnectMaxMs ?? 30_000 }
+  const reconnect = { minMs: o.reconnectMinMs ?? 500, maxMs: o.reconnectMaxMs ?? DEFAULT_RECONNECT_MAX_MS }
   const relay = createChainConnection({ url: o.relayUrl, name: 'relay', callTimeoutMs: o.callTimeoutMs, reconnect }, { logger: componentLogger(log, 'relay-chain') })
   const para = createChainConnection({ url: o.paraUrl, name: 'para', callTimeoutMs: o.callTimeoutMs, reconnect }, { logger: componentLogger(log, 'para-chain') })
   cleanups.push(['chain connections', async () => {
@@ -248,6 +248,7 @@ export function dataProviderOptions(c: DataProviderConfig): DataProviderOptions 
     justificationPeriod: c.PHALA_PARENT_JUSTIFICATION_PERIOD,
     liveJustifications: c.PHALA_DATA_PROVIDER_LIVE_JUSTIFICATIONS,
     liveJustificationGap: c.PHALA_DATA_PROVIDER_LIVE_JUSTIFICATION_GAP,
+    reconnectMaxMs: c.PHALA_CHAIN_RECONNECT_MAX_MS,
     paraBatchSize: c.PHALA_ENABLE_PARA_BATCH_SYNC ? c.PHALA_DATA_PROVIDER_BLOB_MAX_PARA_BLOCK_RANGE_COUNT : 0,
     walkie: {
       bridgeIdentity: c.PHALA_BRIDGE_IDENTITY,
