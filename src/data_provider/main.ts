@@ -20,6 +20,7 @@ import { createStore, type GenesisRecord } from './store.js'
 import {
   createFetcher, DEFAULT_JUSTIFICATION_PERIOD, DEFAULT_LIVE_JUSTIFICATION_GAP, loadOrCreateGenesis, WrongChainError, readChainIdentity, readParaId, type Fetcher,
 } from './fetch/index.js'
+import { ProgressReporter } from './progress.js'
 import { dataProviderInfo, registerDataProviderService, type InfoHeights } from './service.js'
 
 export interface DataProviderOptions {
@@ -40,7 +41,10 @@ export interface DataProviderOptions {
   /** Walkie settings; null = no Walkie node (tests, benchmarks). */
   walkie: Omit<WalkieInit, 'role' | 'chainIdentity'> | null
   targetPollMs?: number
+  /** Progress line: checked this often and written at most this often when something changed (default 5 s). */
   progressLogMs?: number
+  /** Progress line when nothing changed: this often (default 60 s). */
+  progressIdleLogMs?: number
   callTimeoutMs?: number
   /** Reconnect backoff bounds, ms: min default 500, max PHALA_CHAIN_RECONNECT_MAX_MS (default 3000). */
   reconnectMinMs?: number
@@ -113,8 +117,16 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
   cleanups.push(['chain connections', async () => {
     await Promise.all([relay.stop(), para.stop()])
   }])
+  // Since when each chain is unreachable, for the progress line (not yet connected counts from start).
+  const down: { relay?: number; para?: number } = { relay: Date.now(), para: Date.now() }
+  for (const [c, conn] of [['relay', relay], ['para', para]] as const) {
+    conn.events.on('connected', () => { down[c] = undefined })
+    conn.events.on('disconnected', () => { down[c] ??= Date.now() })
+  }
   relay.start()
   para.start()
+  // Refreshed with each progress check; Info reads the last value (it must answer at once).
+  let dbBytes = 0
 
   const heights = (): InfoHeights => {
     const f = fetcher?.progress()
@@ -132,6 +144,7 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
       paraProcessedHeight: b?.paraCommittedHeight ?? -1,
       paraCommittedHeight: b?.paraCommittedHeight ?? -1,
       blobServerPort: blobPort,
+      dbBytes,
     }
   }
 
@@ -183,32 +196,34 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
     cleanups.push(['fetcher', () => fetcher!.stop()])
     fetcher.start()
     log.info({ paraId, chainIdentity, parentStart: g.genesis.parentNumber, parentParallel: o.parentParallel, paraParallel: o.paraParallel, liveJustifications: o.liveJustifications ?? true, liveJustificationGap: o.liveJustificationGap ?? DEFAULT_LIVE_JUSTIFICATION_GAP }, 'data provider syncing')
-    void progressLoop()
   }
 
   const progressLoop = async (): Promise<void> => {
-    const every = o.progressLogMs ?? 5000
-    let last = { t: Date.now(), relay: fetcher!.progress().relay.blocksDone, para: fetcher!.progress().para.blocksDone }
+    const reporter = new ProgressReporter({ minIntervalMs: o.progressLogMs ?? 5000, idleIntervalMs: o.progressIdleLogMs ?? 60_000 }, { logger: log })
     try {
       for (;;) {
-        await sleep(every, signal)
-        const f = fetcher!.progress()
+        dbBytes = await store.sizeOnDisk().catch(() => dbBytes)
+        const f = fetcher?.progress()
         const h = heights()
-        const now = Date.now()
-        const dt = (now - last.t) / 1000
-        const relayBps = (f.relay.blocksDone - last.relay) / dt
-        const paraBps = (f.para.blocksDone - last.para) / dt
-        last = { t: now, relay: f.relay.blocksDone, para: f.para.blocksDone }
-        const eta = (left: number, bps: number): string => (left <= 0 ? 'caught up' : bps > 0 ? `${Math.ceil(left / bps)} s` : 'unknown')
-        log.info({
-          relay: { fetched: h.parentFetchedHeight, target: h.parentTarget, processed: h.parentProcessedHeight, committed: h.parentCommittedHeight, bps: Math.round(relayBps * 10) / 10, failures: f.relay.failures },
-          para: { fetched: h.paraFetchedHeight, target: h.paraTarget, processed: h.paraProcessedHeight, bps: Math.round(paraBps * 10) / 10, failures: f.para.failures },
-        }, `sync: relay ${h.parentFetchedHeight}/${h.parentTarget} (${relayBps.toFixed(1)} blk/s, ETA ${eta(h.parentTarget - h.parentFetchedHeight, relayBps)}), para ${h.paraFetchedHeight}/${h.paraTarget} (${paraBps.toFixed(1)} blk/s, ETA ${eta(h.paraTarget - h.paraFetchedHeight, paraBps)}); ranges to ${h.parentProcessedHeight}, para payloads to ${h.paraProcessedHeight}`)
+        reporter.tick({
+          heights: h,
+          status: dataProviderInfo(h).status,
+          relayDone: f?.relay.blocksDone ?? 0,
+          paraDone: f?.para.blocksDone ?? 0,
+          relayFailures: f?.relay.failures ?? 0,
+          paraFailures: f?.para.failures ?? 0,
+          relay: relay.ready ? { reachable: true } : { reachable: false, downSince: down.relay ?? Date.now() },
+          para: para.ready ? { reachable: true } : { reachable: false, downSince: down.para ?? Date.now() },
+          booted: fetcher !== undefined,
+          dbBytes,
+        })
+        await sleep(o.progressLogMs ?? 5000, signal)
       }
     } catch {
       // stopped
     }
   }
+  void progressLoop()
 
   const booted = boot().catch((err: unknown) => {
     if (err instanceof AbortedError || signal.aborted) return

@@ -7,6 +7,8 @@
 import { Level } from 'level'
 import { getCodec } from '../common/codec.js'
 import { PrbError } from '../common/errors.js'
+import { readdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import { prepareDbDir } from './db-path.js'
 import { keys, MARKER } from './keys.js'
 
@@ -306,6 +308,17 @@ export class DataProviderStore {
 
   async putGenesis(r: GenesisRecord): Promise<void> {
     await this.write(new WriteBatch().put(keys.genesis(r.paraId), encodeGenesis(r)).put(keys.genesisWritten(r.paraId), MARKER))
+  }
+
+  /** Bytes of the DB directory's files on disk (LevelDB keeps one flat directory). */
+  async sizeOnDisk(): Promise<number> {
+    let total = 0
+    for (const e of await readdir(this.path, { withFileTypes: true })) {
+      if (!e.isFile()) continue
+      // A table file may be compacted away between the listing and the stat.
+      total += (await stat(join(this.path, e.name)).catch(() => undefined))?.size ?? 0
+    }
+    return total
   }
 
   /** Every key and value, in key order (tests, tools). */
