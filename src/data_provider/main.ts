@@ -36,6 +36,8 @@ export interface DataProviderOptions {
   liveJustifications?: boolean
   /** Relay blocks at least between a justified block and the next live-justified one (default 4, fetch/index.ts). */
   liveJustificationGap?: number
+  /** Relay blocks a dry payload superseded by a covering one stays readable (range-builder.ts; default 600). */
+  livePruneGraceBlocks?: number
   /** 0 = no para batches; else PHALA_DATA_PROVIDER_BLOB_MAX_PARA_BLOCK_RANGE_COUNT. */
   paraBatchSize: number
   /** Walkie settings; null = no Walkie node (tests, benchmarks). */
@@ -156,7 +158,7 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
     const g = await step('load or compute the genesis', () => loadOrCreateGenesis(store, relay, para, paraId, log, signal))
     genesis = g.genesis
     // pRuntime HEAD syncs para headers from #0 (chain.md §6.3).
-    builder = createBlobBuilder({ paraId, paraBatchSize: o.paraBatchSize, firstParaHeader: 0 }, { store, logger: componentLogger(log, 'builder') })
+    builder = createBlobBuilder({ paraId, paraBatchSize: o.paraBatchSize, firstParaHeader: 0, ...(o.livePruneGraceBlocks !== undefined ? { livePruneGraceBlocks: o.livePruneGraceBlocks } : {}) }, { store, logger: componentLogger(log, 'builder') })
     cleanups.push(['builder', () => builder!.stop()])
     await builder.start()
     builder.notifyGenesis()

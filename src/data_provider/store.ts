@@ -27,6 +27,12 @@ export interface ParentBlockRecord {
   paraNumber: number
   /** SCALE StorageProof of Paras.Heads(paraId) */
   paraProof: Uint8Array
+  /**
+   * prb: the justification was announced live, the node keeps none for this block (fetch/live.ts).
+   * Set until the range builder closes the range there; it then moves the justification into the
+   * dry range and rewrites this record as unjustified (range-builder.ts).
+   */
+  liveJustification?: boolean
 }
 
 export interface ParaBlockRecord {
@@ -116,11 +122,13 @@ function checkSetId(v: number, max: number, min: number, field: string): void {
 
 export function encodeParentBlock(r: ParentBlockRecord): Uint8Array {
   checkSetId(r.setId, MAX_SET_ID.parentBlock, 0, 'uint32 ParentBlock.set_id')
-  return getCodec().encode(T.parent, r)
+  // The prb field only when true: every other record keeps upstream's bytes.
+  const { liveJustification, ...upstream } = r
+  return getCodec().encode(T.parent, liveJustification ? r : upstream)
 }
 export function decodeParentBlock(b: Uint8Array): ParentBlockRecord {
-  const o = getCodec().decode<ParentBlockRecord>(T.parent, b)
-  return { ...o, hash: bytes(o.hash), header: bytes(o.header), syncHeaderData: bytes(o.syncHeaderData), authoritySetChange: bytes(o.authoritySetChange), paraProof: bytes(o.paraProof) }
+  const { liveJustification, ...o } = getCodec().decode<ParentBlockRecord>(T.parent, b)
+  return { ...o, hash: bytes(o.hash), header: bytes(o.header), syncHeaderData: bytes(o.syncHeaderData), authoritySetChange: bytes(o.authoritySetChange), paraProof: bytes(o.paraProof), ...(liveJustification ? { liveJustification: true } : {}) }
 }
 export function encodeParaBlock(r: ParaBlockRecord): Uint8Array {
   return getCodec().encode(T.para, r)
@@ -164,17 +172,31 @@ export function encodeParaRangeKey(r: ParaRangeKeyRecord): Uint8Array {
   return utf8.encode(JSON.stringify(o))
 }
 
-/** A set of puts committed as ONE atomic LevelDB batch (`DataProviderStore.write`). */
+/** A set of puts and deletes committed as ONE atomic LevelDB batch (`DataProviderStore.write`). */
 export class WriteBatch {
   readonly ops = new Map<string, Uint8Array>()
+  readonly dels = new Set<string>()
   #bytes = 0
 
   put(key: string, value: Uint8Array | string): this {
     const v = typeof value === 'string' ? utf8.encode(value) : value
     const old = this.ops.get(key)
     if (old) this.#bytes -= old.length
+    else this.#bytes += key.length
+    this.dels.delete(key)
     this.ops.set(key, v)
-    this.#bytes += v.length + key.length
+    this.#bytes += v.length
+    return this
+  }
+
+  /** Delete `key` (a put of the same key in this batch is dropped). */
+  del(key: string): this {
+    const old = this.ops.get(key)
+    if (old) {
+      this.#bytes -= old.length + key.length
+      this.ops.delete(key)
+    }
+    this.dels.add(key)
     return this
   }
 
@@ -183,7 +205,7 @@ export class WriteBatch {
   }
 
   get size(): number {
-    return this.ops.size
+    return this.ops.size + this.dels.size
   }
 
   /** Approximate bytes of the batch, to cap batch size when catching up. */
@@ -243,8 +265,9 @@ export class DataProviderStore {
 
   async write(batch: WriteBatch): Promise<void> {
     if (batch.size === 0) return
-    const ops = []
-    for (const [key, value] of batch.ops) ops.push({ type: 'put' as const, key, value: Buffer.from(value.buffer, value.byteOffset, value.length) })
+    const ops: Array<{ type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string }> = []
+    for (const [key, value] of batch.ops) ops.push({ type: 'put', key, value: Buffer.from(value.buffer, value.byteOffset, value.length) })
+    for (const key of batch.dels) ops.push({ type: 'del', key })
     await this.db.batch(ops)
   }
 
