@@ -1,7 +1,8 @@
 /**
  * A reconnecting connection to one Substrate node over WebSocket (@polkadot/api's WsProvider).
  *
- * - Reconnects on its own with exponential backoff (retry.ts `backoffDelay`), forever, until stop();
+ * - Reconnects on its own with exponential backoff (retry.ts `backoffDelay`) capped at a few seconds
+ *   (`reconnect.maxMs`), forever, until stop();
  *   the process never exits because a socket dropped (upstream exited with 255, weakness 10).
  * - Every call has a deadline; while disconnected a call waits for the connection up to that same
  *   deadline, then fails with ERR_CHAIN_NOT_READY. Calls in flight when the socket drops reject at
@@ -27,7 +28,7 @@ export interface ChainConnectionOptions {
   name: string
   /** Deadline of one call, waiting for the connection included (default 60 s). */
   callTimeoutMs?: number
-  /** Reconnect backoff (default 500 ms doubling to 30 s). */
+  /** Reconnect backoff (default 500 ms doubling to DEFAULT_RECONNECT_MAX_MS). */
   reconnect?: BackoffOptions
   /**
    * Calls timing out in a row on an open socket before it is closed and reopened (default 3): a
@@ -35,6 +36,12 @@ export interface ChainConnectionOptions {
    */
   timeoutsBeforeReconnect?: number
 }
+
+/**
+ * The reconnect cap when none is given (PHALA_CHAIN_RECONNECT_MAX_MS's default): a node restarted
+ * next to us is back in seconds, and a 30 s cap left us away from it for up to 30 s more.
+ */
+export const DEFAULT_RECONNECT_MAX_MS = 3000
 
 export interface ChainConnectionDeps {
   logger: Logger
@@ -84,7 +91,7 @@ export interface ChainConnection {
 export function createChainConnection(opts: ChainConnectionOptions, deps: ChainConnectionDeps): ChainConnection {
   const log = deps.logger
   const callTimeoutMs = opts.callTimeoutMs ?? 60_000
-  const backoff: BackoffOptions = { minMs: 500, maxMs: 30_000, ...opts.reconnect }
+  const backoff: BackoffOptions = { minMs: 500, maxMs: DEFAULT_RECONNECT_MAX_MS, ...opts.reconnect }
   const events = new EventEmitter()
   events.setMaxListeners(0)
   // autoConnectMs 0: the provider never reconnects by itself; we do, with backoff.

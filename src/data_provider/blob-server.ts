@@ -352,7 +352,8 @@ export function createBlobServer(opts: BlobServerOptions, deps: BlobServerDeps):
     server = srv
     const a = srv.address() as AddressInfo
     bound = { host: a.address, port: a.port }
-    log.info({ ...bound, secret: secret ? 'on' : 'off', maxFrameBytes, maxInflight, maxPendingBytes }, 'blob server listening')
+    // Not a field named `secret`: the logger redacts any field of that name, "off" included.
+    log.info({ ...bound, sharedSecret: secret ? 'on' : 'off', maxFrameBytes, maxInflight, maxPendingBytes }, `blob server listening on ${bound.host}:${bound.port}, shared secret ${secret ? 'on: clients must present PHALA_DATA_PROVIDER_BLOB_SECRET' : 'off'}`)
     if (idleTimeoutMs > 0) {
       idleTimer = setInterval(closeIdle, Math.min(5000, Math.max(25, Math.floor(idleTimeoutMs / 4))))
       idleTimer.unref()

@@ -17,6 +17,8 @@ export interface BlobBuilderOptions {
   recheckMs?: number
   /** First para header of window 0 (range-builder.ts `firstParaHeader`); pRuntime HEAD needs 0. */
   firstParaHeader?: number
+  /** Relay blocks a dry payload superseded by a covering one stays readable (range-builder.ts, default 600). */
+  livePruneGraceBlocks?: number
 }
 
 export interface BlobBuilderDeps {
@@ -75,7 +77,7 @@ export function createBlobBuilder(opts: BlobBuilderOptions, deps: BlobBuilderDep
   const stoppedError = (): PrbError =>
     new PrbError('ERR_BUILDER_STOPPED', 'the blob builder stopped before it became idle; whenIdle() cannot resolve on a stopped builder (start a new one to wait again)')
   const range = new RangeBuilder(
-    { paraId: opts.paraId, recheckMs: opts.recheckMs, ...(opts.firstParaHeader !== undefined ? { firstParaHeader: opts.firstParaHeader } : {}) },
+    { paraId: opts.paraId, recheckMs: opts.recheckMs, ...(opts.firstParaHeader !== undefined ? { firstParaHeader: opts.firstParaHeader } : {}), ...(opts.livePruneGraceBlocks !== undefined ? { livePruneGraceBlocks: opts.livePruneGraceBlocks } : {}) },
     { store: deps.store, logger: log.child({ component: 'range-builder' }), onCommit: deps.onRangeCommit, onPark: checkIdle },
   )
   const para = new ParaBuilder(

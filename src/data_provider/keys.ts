@@ -38,6 +38,15 @@
  *                                                rangeByParaBlock meant to be).
  *   prb:builder:cursor                           JSON BuilderCursor: where the range builder resumes. Written in
  *                                                the same batch as every range commit.
+ *
+ * ── Live justifications (range-builder.ts, LIVE RANGES) ───────────────────────────────────────
+ *   A dry range may end at a live GRANDPA justification (one the node does not keep). Once the walk
+ *   reaches a justification the node keeps, the RangeMetas of those ranges (and of the range ending
+ *   there) keep their keys and numbers but their drySyncHeaderReqKey names ONE covering payload
+ *   `drySyncHeader:<first live range start>:<that block>:<as>:<ae>`: it starts before most of them
+ *   and ends later, and pRuntime drops the relay and para headers a worker already has, so take the
+ *   synced heights from pRuntime's answer, not from the meta. Their own payloads are deleted 600
+ *   relay blocks later (the blob builder's livePruneGraceBlocks).
  */
 
 export type Suffix = string

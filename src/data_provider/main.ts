@@ -11,7 +11,7 @@ import type { ModuleContext, RunningModule } from '../common/module.js'
 import type { Logger } from '../common/logger.js'
 import { createMetrics, createMetricsServer } from '../common/metrics.js'
 import { componentLogger } from '../common/logger.js'
-import { createChainConnection, type ChainConnection } from '../common/chain.js'
+import { createChainConnection, DEFAULT_RECONNECT_MAX_MS, type ChainConnection } from '../common/chain.js'
 import { AbortedError, retry, sleep } from '../common/retry.js'
 import type { DataProviderConfig } from '../config/index.js'
 import { createWalkie, type DataProviderInfo, type Walkie, type WalkieInit } from '../walkie/index.js'
@@ -21,6 +21,7 @@ import { createStore, type GenesisRecord } from './store.js'
 import {
   createFetcher, DEFAULT_JUSTIFICATION_PERIOD, DEFAULT_LIVE_JUSTIFICATION_GAP, loadOrCreateGenesis, WrongChainError, readChainIdentity, readParaId, type Fetcher,
 } from './fetch/index.js'
+import { ProgressReporter } from './progress.js'
 import { dataProviderInfo, registerDataProviderService, type InfoHeights } from './service.js'
 import { blobReachWarning } from './blob-reach.js'
 import { registerDataProviderMetrics } from './metrics.js'
@@ -38,14 +39,19 @@ export interface DataProviderOptions {
   liveJustifications?: boolean
   /** Relay blocks at least between a justified block and the next live-justified one (default 4, fetch/index.ts). */
   liveJustificationGap?: number
+  /** Relay blocks a dry payload superseded by a covering one stays readable (range-builder.ts; default 600). */
+  livePruneGraceBlocks?: number
   /** 0 = no para batches; else PHALA_DATA_PROVIDER_BLOB_MAX_PARA_BLOCK_RANGE_COUNT. */
   paraBatchSize: number
   /** Walkie settings; null = no Walkie node (tests, benchmarks). */
   walkie: Omit<WalkieInit, 'role' | 'chainIdentity'> | null
   targetPollMs?: number
+  /** Progress line: checked this often and written at most this often when something changed (default 5 s). */
   progressLogMs?: number
+  /** Progress line when nothing changed: this often (default 60 s). */
+  progressIdleLogMs?: number
   callTimeoutMs?: number
-  /** Reconnect backoff bounds, ms (tests shorten them). */
+  /** Reconnect backoff bounds, ms: min default 500, max PHALA_CHAIN_RECONNECT_MAX_MS (default 3000). */
   reconnectMinMs?: number
   reconnectMaxMs?: number
 }
@@ -110,14 +116,22 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
   }
   cleanups.push(['blob server', () => blobServer.stop()])
 
-  const reconnect = { minMs: o.reconnectMinMs ?? 500, maxMs: o.reconnectMaxMs ?? 30_000 }
+  const reconnect = { minMs: o.reconnectMinMs ?? 500, maxMs: o.reconnectMaxMs ?? DEFAULT_RECONNECT_MAX_MS }
   const relay = createChainConnection({ url: o.relayUrl, name: 'relay', callTimeoutMs: o.callTimeoutMs, reconnect }, { logger: componentLogger(log, 'relay-chain') })
   const para = createChainConnection({ url: o.paraUrl, name: 'para', callTimeoutMs: o.callTimeoutMs, reconnect }, { logger: componentLogger(log, 'para-chain') })
   cleanups.push(['chain connections', async () => {
     await Promise.all([relay.stop(), para.stop()])
   }])
+  // Since when each chain is unreachable, for the progress line (not yet connected counts from start).
+  const down: { relay?: number; para?: number } = { relay: Date.now(), para: Date.now() }
+  for (const [c, conn] of [['relay', relay], ['para', para]] as const) {
+    conn.events.on('connected', () => { down[c] = undefined })
+    conn.events.on('disconnected', () => { down[c] ??= Date.now() })
+  }
   relay.start()
   para.start()
+  // Refreshed with each progress check; Info reads the last value (it must answer at once).
+  let dbBytes = 0
 
   const heights = (): InfoHeights => {
     const f = fetcher?.progress()
@@ -135,6 +149,7 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
       paraProcessedHeight: b?.paraCommittedHeight ?? -1,
       paraCommittedHeight: b?.paraCommittedHeight ?? -1,
       blobServerPort: blobPort,
+      dbBytes,
     }
   }
 
@@ -146,7 +161,7 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
     const g = await step('load or compute the genesis', () => loadOrCreateGenesis(store, relay, para, paraId, log, signal))
     genesis = g.genesis
     // pRuntime HEAD syncs para headers from #0 (chain.md §6.3).
-    builder = createBlobBuilder({ paraId, paraBatchSize: o.paraBatchSize, firstParaHeader: 0 }, { store, logger: componentLogger(log, 'builder') })
+    builder = createBlobBuilder({ paraId, paraBatchSize: o.paraBatchSize, firstParaHeader: 0, ...(o.livePruneGraceBlocks !== undefined ? { livePruneGraceBlocks: o.livePruneGraceBlocks } : {}) }, { store, logger: componentLogger(log, 'builder') })
     cleanups.push(['builder', () => builder!.stop()])
     await builder.start()
     builder.notifyGenesis()
@@ -188,32 +203,34 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
     cleanups.push(['fetcher', () => fetcher!.stop()])
     fetcher.start()
     log.info({ paraId, chainIdentity, parentStart: g.genesis.parentNumber, parentParallel: o.parentParallel, paraParallel: o.paraParallel, liveJustifications: o.liveJustifications ?? true, liveJustificationGap: o.liveJustificationGap ?? DEFAULT_LIVE_JUSTIFICATION_GAP }, 'data provider syncing')
-    void progressLoop()
   }
 
   const progressLoop = async (): Promise<void> => {
-    const every = o.progressLogMs ?? 5000
-    let last = { t: Date.now(), relay: fetcher!.progress().relay.blocksDone, para: fetcher!.progress().para.blocksDone }
+    const reporter = new ProgressReporter({ minIntervalMs: o.progressLogMs ?? 5000, idleIntervalMs: o.progressIdleLogMs ?? 60_000 }, { logger: log })
     try {
       for (;;) {
-        await sleep(every, signal)
-        const f = fetcher!.progress()
+        dbBytes = await store.sizeOnDisk().catch(() => dbBytes)
+        const f = fetcher?.progress()
         const h = heights()
-        const now = Date.now()
-        const dt = (now - last.t) / 1000
-        const relayBps = (f.relay.blocksDone - last.relay) / dt
-        const paraBps = (f.para.blocksDone - last.para) / dt
-        last = { t: now, relay: f.relay.blocksDone, para: f.para.blocksDone }
-        const eta = (left: number, bps: number): string => (left <= 0 ? 'caught up' : bps > 0 ? `${Math.ceil(left / bps)} s` : 'unknown')
-        log.info({
-          relay: { fetched: h.parentFetchedHeight, target: h.parentTarget, processed: h.parentProcessedHeight, committed: h.parentCommittedHeight, bps: Math.round(relayBps * 10) / 10, failures: f.relay.failures },
-          para: { fetched: h.paraFetchedHeight, target: h.paraTarget, processed: h.paraProcessedHeight, bps: Math.round(paraBps * 10) / 10, failures: f.para.failures },
-        }, `sync: relay ${h.parentFetchedHeight}/${h.parentTarget} (${relayBps.toFixed(1)} blk/s, ETA ${eta(h.parentTarget - h.parentFetchedHeight, relayBps)}), para ${h.paraFetchedHeight}/${h.paraTarget} (${paraBps.toFixed(1)} blk/s, ETA ${eta(h.paraTarget - h.paraFetchedHeight, paraBps)}); ranges to ${h.parentProcessedHeight}, para payloads to ${h.paraProcessedHeight}`)
+        reporter.tick({
+          heights: h,
+          status: dataProviderInfo(h).status,
+          relayDone: f?.relay.blocksDone ?? 0,
+          paraDone: f?.para.blocksDone ?? 0,
+          relayFailures: f?.relay.failures ?? 0,
+          paraFailures: f?.para.failures ?? 0,
+          relay: relay.ready ? { reachable: true } : { reachable: false, downSince: down.relay ?? Date.now() },
+          para: para.ready ? { reachable: true } : { reachable: false, downSince: down.para ?? Date.now() },
+          booted: fetcher !== undefined,
+          dbBytes,
+        })
+        await sleep(o.progressLogMs ?? 5000, signal)
       }
     } catch {
       // stopped
     }
   }
+  void progressLoop()
 
   const booted = boot().catch((err: unknown) => {
     if (err instanceof AbortedError || signal.aborted) return
@@ -253,6 +270,7 @@ export function dataProviderOptions(c: DataProviderConfig): DataProviderOptions 
     justificationPeriod: c.PHALA_PARENT_JUSTIFICATION_PERIOD,
     liveJustifications: c.PHALA_DATA_PROVIDER_LIVE_JUSTIFICATIONS,
     liveJustificationGap: c.PHALA_DATA_PROVIDER_LIVE_JUSTIFICATION_GAP,
+    reconnectMaxMs: c.PHALA_CHAIN_RECONNECT_MAX_MS,
     paraBatchSize: c.PHALA_ENABLE_PARA_BATCH_SYNC ? c.PHALA_DATA_PROVIDER_BLOB_MAX_PARA_BLOCK_RANGE_COUNT : 0,
     walkie: {
       bridgeIdentity: c.PHALA_BRIDGE_IDENTITY,

@@ -30,9 +30,9 @@
 import type { Logger } from '../common/logger.js'
 import { AbortedError, retry } from '../common/retry.js'
 import { keys, MARKER, rangeSuffix } from './keys.js'
-import { headerToSyncWithoutJustification, syncCombinedHeadersReq } from './scale.js'
+import { headerToSyncWithoutJustification, SCALE_NONE, syncCombinedHeadersReq } from './scale.js'
 import {
-  decodeRangeMeta, encodeRangeMeta, encodeWindow, StoreError, WriteBatch,
+  decodeRangeMeta, encodeParentBlock, encodeRangeMeta, encodeWindow, StoreError, WriteBatch,
   type DataProviderStore, type GenesisRecord, type ParentBlockRecord, type RangeMetaRecord,
 } from './store.js'
 import { Wakeup } from './wakeup.js'
@@ -54,6 +54,15 @@ export interface BuilderCursor {
   windowFirstSetId: number
   /** stop of the last finished window, −1 before the first */
   lastWindowStop: number
+  /**
+   * Set while dry ranges end at live justifications: the start of the first such range since the
+   * last range that ended at a justification the node keeps, and the para head before it. Absent
+   * otherwise (so a history sync writes the cursor as before).
+   */
+  liveSince?: number
+  liveParaHead?: number
+  /** Dry payloads superseded by a covering one, deleted once the walk passes `after` (see LIVE RANGES). */
+  prune?: Array<{ after: number; keys: string[] }>
 }
 
 export interface RangeBuilderProgress {
@@ -69,8 +78,13 @@ export type RangeCommit =
   | { kind: 'range'; start: number; stop: number; paraStart: number; paraStop: number }
   | { kind: 'window'; windowId: number; start: number; stop: number; paraStart: number; paraStop: number; blobKey: string }
 
+/** Relay blocks a superseded dry payload stays readable (~1 h of 6 s blocks; see LIVE RANGES). */
+export const DEFAULT_LIVE_PRUNE_GRACE_BLOCKS = 600
+
 export interface RangeBuilderOptions {
   paraId: number
+  /** Relay blocks a dry payload superseded by a covering one stays readable (default 600). */
+  livePruneGraceBlocks?: number
   /** Safety net for a lost notification, ms; 0 = wait for notifications only. */
   recheckMs?: number
   /**
@@ -97,7 +111,7 @@ interface RangeWalk {
 }
 
 export class RangeBuilder {
-  readonly #opts: Required<Omit<RangeBuilderOptions, 'firstParaHeader'>> & Pick<RangeBuilderOptions, 'firstParaHeader'>
+  readonly #opts: Required<Omit<RangeBuilderOptions, 'firstParaHeader' | 'livePruneGraceBlocks'>> & Pick<RangeBuilderOptions, 'firstParaHeader'> & { livePruneGraceBlocks: number }
   readonly #store: DataProviderStore
   readonly #log: Logger
   readonly #onCommit: ((c: RangeCommit) => void) | undefined
@@ -109,7 +123,7 @@ export class RangeBuilder {
   #progress: RangeBuilderProgress = { parentProcessedHeight: -1, parentRangeHeight: -1, parentCommittedHeight: -1 }
 
   constructor(opts: RangeBuilderOptions, deps: RangeBuilderDeps) {
-    this.#opts = { recheckMs: 10_000, ...opts }
+    this.#opts = { recheckMs: 10_000, ...opts, livePruneGraceBlocks: opts.livePruneGraceBlocks ?? DEFAULT_LIVE_PRUNE_GRACE_BLOCKS }
     this.#store = deps.store
     this.#log = deps.logger
     this.#onCommit = deps.onCommit
@@ -213,16 +227,23 @@ export class RangeBuilder {
     for (const p of paraNums) paraHeaders.push(await this.#waitParaHeader(p))
 
     const setIdChanged = last.setId > c.prevSetId
+    const authoritySetChange = setIdChanged ? last.authoritySetChange : new Uint8Array(0)
     const paraStart = paraNums.length > 0 ? paraNums[0]! : -1
     const paraStop = paraNums.length > 0 ? paraNums[paraNums.length - 1]! : -1
     const suffix = rangeSuffix(start, stop, paraStart, paraStop)
-    const dryKey = keys.drySyncHeader(suffix)
-    const payload = syncCombinedHeadersReq({
-      relaychainHeaders: walk.headers,
-      authoritySetChange: setIdChanged ? last.authoritySetChange : new Uint8Array(0),
-      parachainHeaders: paraHeaders,
-      proof: last.paraProof,
-    })
+    const live = last.liveJustification === true
+    const batch = new WriteBatch()
+    // LIVE RANGES: after ranges that ended at live justifications, this range ends at one the node
+    // keeps: one covering payload replaces theirs (and this range's own).
+    const covering = !live && c.liveSince !== undefined ? await this.#supersedeLiveRanges(batch, c, start, last, walk.headers, authoritySetChange) : undefined
+    const dryKey = covering?.key ?? keys.drySyncHeader(suffix)
+    if (!covering) {
+      batch.put(dryKey, syncCombinedHeadersReq({ relaychainHeaders: walk.headers, authoritySetChange, parachainHeaders: paraHeaders, proof: last.paraProof }))
+    }
+    if (live) {
+      // The justification is now in the dry payload: the record no longer carries a copy (stored once).
+      batch.put(keys.parentBlock(stop), encodeParentBlock({ ...last, hasJustification: false, syncHeaderData: headerToSyncWithoutJustification(last.header), authoritySetChange: SCALE_NONE, liveJustification: false }))
+    }
     const parentRange: number[] = []
     for (let n = start; n <= stop; n++) parentRange.push(n)
     const meta: RangeMetaRecord = {
@@ -241,8 +262,7 @@ export class RangeBuilder {
     const metaKey = keys.rangeByParentBlock(start)
     const dryMetaBytes = encodeRangeMeta(meta)
 
-    const batch = new WriteBatch()
-      .put(dryKey, payload)
+    batch
       .put(keys.rangeWritten(suffix), MARKER)
       .put(metaKey, dryMetaBytes)
       .put(keys.rangeByParaBlockUpstream(start), dryMetaBytes)
@@ -258,6 +278,27 @@ export class RangeBuilder {
       windowFirstSetId,
     }
     const windowEnds = last.setId > c.windowBaseSetId
+    if (live && windowEnds) {
+      // Only on a chain whose set changed at an unjustified block: a covering payload must not span
+      // a window end (pRuntime switches sets only at a batch's last header), so these stay as they are.
+      delete next.liveSince
+      delete next.liveParaHead
+    } else if (live && c.liveSince === undefined) {
+      next.liveSince = start
+      next.liveParaHead = c.paraHead
+    }
+    if (covering) {
+      delete next.liveSince
+      delete next.liveParaHead
+      next.prune = [...(c.prune ?? []), { after: stop + this.#opts.livePruneGraceBlocks, keys: covering.superseded }]
+    }
+    // Superseded payloads whose grace has passed.
+    const due = next.prune?.filter((p) => p.after <= stop) ?? []
+    if (due.length > 0) {
+      for (const p of due) for (const k of p.keys) batch.del(k)
+      next.prune = next.prune!.filter((p) => p.after > stop)
+    }
+    if (next.prune?.length === 0) delete next.prune
     let windowCommit: RangeCommit | undefined
     if (windowEnds) {
       windowCommit = await this.#addWindowEnd(batch, c, meta, last, next.paraHead)
@@ -285,6 +326,57 @@ export class RangeBuilder {
       this.#onCommit?.(windowCommit)
     }
     return next
+  }
+
+  /**
+   * LIVE RANGES. Near the tip, dry ranges end at live justifications (fetch/live.ts): ~92 KB each on
+   * Kusama, one every few blocks, which the node itself does not keep. Once the walk reaches a block
+   * with a justification the node keeps (the period one or a set change), they are no longer needed:
+   *
+   *  - one covering dry payload is written, from the first live-ended range's start (`liveSince`) to
+   *    this block: its relay headers without justification but the last, the para headers from the
+   *    para head before `liveSince`, the proof at this block. It is valid for a worker whose next
+   *    relay header is ANY height in it: pRuntime drops the relay and para headers it already has
+   *    (chain.md §6.3), and a worker at relay n has every para header up to the head at n − 1.
+   *  - every RangeMeta since `liveSince` (this range's included) keeps its numbers and keys but names
+   *    the covering payload as drySyncHeaderReqKey. So every key a worker or lifecycle (ours or
+   *    upstream's) asks for still exists — `rangeByParentBlock:<start>:pb` at each former start, the
+   *    per-height cover index — and leads to a payload pRuntime accepts. Their own range ended
+   *    earlier, but a lifecycle takes the synced heights from pRuntime's answer, not from the meta.
+   *  - the live-ended ranges' own payloads (already served, maybe cached with their meta by a
+   *    lifecycle: upstream's blob cache keeps entries 30 min) stay readable for
+   *    `livePruneGraceBlocks` more relay blocks (default 600, ~1 h), then are deleted in the commit
+   *    that passes that height. Until then they remain valid pRuntime input too. Deleting them at
+   *    once could leave a lifecycle holding a cached meta that names a missing key (upstream's waits
+   *    on a missing payload without re-reading the meta).
+   *
+   * Each live justification is thus stored once (its record drops it when its range commits) and
+   * only until the node's own justification covers its range. A window never ends at a live
+   * justification, so window blobs never held one. Returns the covering key and the keys to delete.
+   */
+  async #supersedeLiveRanges(batch: WriteBatch, c: BuilderCursor, start: number, last: ParentBlockRecord, ownHeaders: Uint8Array[], authoritySetChange: Uint8Array): Promise<{ key: string; superseded: string[] }> {
+    const from = c.liveSince!
+    const relaychainHeaders: Uint8Array[] = []
+    for (let n = from; n < start; n++) relaychainHeaders.push(headerToSyncWithoutJustification((await this.#waitParent(n)).header))
+    relaychainHeaders.push(...ownHeaders)
+    const paraNums: number[] = []
+    for (let p = c.liveParaHead! + 1; p <= last.paraNumber; p++) paraNums.push(p)
+    const parachainHeaders: Uint8Array[] = []
+    for (const p of paraNums) parachainHeaders.push(await this.#waitParaHeader(p))
+    const key = keys.drySyncHeader(rangeSuffix(from, last.number, paraNums[0] ?? -1, paraNums.at(-1) ?? -1))
+    batch.put(key, syncCombinedHeadersReq({ relaychainHeaders, authoritySetChange, parachainHeaders, proof: last.paraProof }))
+    const superseded: string[] = []
+    for (let s = from; s < start;) {
+      const raw = await this.#store.get(keys.rangeByParentBlock(s))
+      if (!raw) throw new StoreError('ERR_STORE_CORRUPT', `no RangeMeta at relay block ${s} although the builder cursor is past it; the DB is damaged, rebuild it from an empty directory`)
+      const m = decodeRangeMeta(raw)
+      superseded.push(m.drySyncHeaderReqKey)
+      // No window ended since liveSince (only set changes end one, and they reset it): a dry meta.
+      const bytes = encodeRangeMeta({ ...m, drySyncHeaderReqKey: key })
+      batch.put(keys.rangeByParentBlock(s), bytes).put(keys.rangeByParaBlockUpstream(s), bytes)
+      s = m.parentStopBlock + 1
+    }
+    return { key, superseded }
   }
 
   /** The set id of the window's first block; it is `last` itself for a one-block range. */
@@ -318,7 +410,8 @@ export class RangeBuilder {
     const withBlob = (m: RangeMetaRecord): RangeMetaRecord => ({ ...m, blobParentStopBlock: stop, blobParaStopBlock: paraStop, blobSyncHeaderReqKey: blobKey })
     // Earlier ranges of the window, found by following the committed metas start → stop + 1.
     for (let s = start; s < meta.parentStartBlock;) {
-      const raw = await this.#store.get(keys.rangeByParentBlock(s))
+      // This batch may already rewrite it (LIVE RANGES).
+      const raw = batch.ops.get(keys.rangeByParentBlock(s)) ?? await this.#store.get(keys.rangeByParentBlock(s))
       if (!raw) throw new StoreError('ERR_STORE_CORRUPT', `window ${c.windowId}: no RangeMeta at relay block ${s} although the builder cursor is past it; the DB is damaged, rebuild it from an empty directory`)
       const m = decodeRangeMeta(raw)
       batch.put(keys.rangeByParentBlock(s), encodeRangeMeta(withBlob(m)))

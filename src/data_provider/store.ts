@@ -4,10 +4,12 @@
  * `LAST_COMMITTED_*` markers and para index entries are JSON text, as upstream writes them.
  * Every multi-key change goes through `write(batch)`, one atomic LevelDB batch.
  */
-import { mkdirSync } from 'node:fs'
 import { Level } from 'level'
 import { getCodec } from '../common/codec.js'
 import { PrbError } from '../common/errors.js'
+import { readdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { prepareDbDir } from './db-path.js'
 import { keys, MARKER } from './keys.js'
 
 export interface ParentBlockRecord {
@@ -25,6 +27,12 @@ export interface ParentBlockRecord {
   paraNumber: number
   /** SCALE StorageProof of Paras.Heads(paraId) */
   paraProof: Uint8Array
+  /**
+   * prb: the justification was announced live, the node keeps none for this block (fetch/live.ts).
+   * Set until the range builder closes the range there; it then moves the justification into the
+   * dry range and rewrites this record as unjustified (range-builder.ts).
+   */
+  liveJustification?: boolean
 }
 
 export interface ParaBlockRecord {
@@ -114,11 +122,13 @@ function checkSetId(v: number, max: number, min: number, field: string): void {
 
 export function encodeParentBlock(r: ParentBlockRecord): Uint8Array {
   checkSetId(r.setId, MAX_SET_ID.parentBlock, 0, 'uint32 ParentBlock.set_id')
-  return getCodec().encode(T.parent, r)
+  // The prb field only when true: every other record keeps upstream's bytes.
+  const { liveJustification, ...upstream } = r
+  return getCodec().encode(T.parent, liveJustification ? r : upstream)
 }
 export function decodeParentBlock(b: Uint8Array): ParentBlockRecord {
-  const o = getCodec().decode<ParentBlockRecord>(T.parent, b)
-  return { ...o, hash: bytes(o.hash), header: bytes(o.header), syncHeaderData: bytes(o.syncHeaderData), authoritySetChange: bytes(o.authoritySetChange), paraProof: bytes(o.paraProof) }
+  const { liveJustification, ...o } = getCodec().decode<ParentBlockRecord>(T.parent, b)
+  return { ...o, hash: bytes(o.hash), header: bytes(o.header), syncHeaderData: bytes(o.syncHeaderData), authoritySetChange: bytes(o.authoritySetChange), paraProof: bytes(o.paraProof), ...(liveJustification ? { liveJustification: true } : {}) }
 }
 export function encodeParaBlock(r: ParaBlockRecord): Uint8Array {
   return getCodec().encode(T.para, r)
@@ -162,17 +172,31 @@ export function encodeParaRangeKey(r: ParaRangeKeyRecord): Uint8Array {
   return utf8.encode(JSON.stringify(o))
 }
 
-/** A set of puts committed as ONE atomic LevelDB batch (`DataProviderStore.write`). */
+/** A set of puts and deletes committed as ONE atomic LevelDB batch (`DataProviderStore.write`). */
 export class WriteBatch {
   readonly ops = new Map<string, Uint8Array>()
+  readonly dels = new Set<string>()
   #bytes = 0
 
   put(key: string, value: Uint8Array | string): this {
     const v = typeof value === 'string' ? utf8.encode(value) : value
     const old = this.ops.get(key)
     if (old) this.#bytes -= old.length
+    else this.#bytes += key.length
+    this.dels.delete(key)
     this.ops.set(key, v)
-    this.#bytes += v.length + key.length
+    this.#bytes += v.length
+    return this
+  }
+
+  /** Delete `key` (a put of the same key in this batch is dropped). */
+  del(key: string): this {
+    const old = this.ops.get(key)
+    if (old) {
+      this.#bytes -= old.length + key.length
+      this.ops.delete(key)
+    }
+    this.dels.add(key)
     return this
   }
 
@@ -181,7 +205,7 @@ export class WriteBatch {
   }
 
   get size(): number {
-    return this.ops.size
+    return this.ops.size + this.dels.size
   }
 
   /** Approximate bytes of the batch, to cap batch size when catching up. */
@@ -202,15 +226,21 @@ export class DataProviderStore {
 
   constructor(opts: StoreOptions) {
     this.path = opts.path
-    mkdirSync(opts.path, { recursive: true })
     this.db = new Level<string, Buffer>(opts.path, { keyEncoding: 'utf8', valueEncoding: 'buffer' })
   }
 
+  /** Creates the directory when missing; a path that cannot hold the DB is a ConfigError naming why. */
   async open(): Promise<void> {
+    prepareDbDir(this.path)
     try {
       await this.db.open()
     } catch (e) {
-      throw new StoreError('ERR_STORE_OPEN', `cannot open the data provider DB at ${this.path}: ${(e as Error).message}; check the path (PHALA_LOCAL_DB_PATH) and that no other process holds it`, { cause: e })
+      // classic-level puts LevelDB's own words ("IO error: lock …: already held by process") in the cause.
+      const detail = [(e as Error).message, ((e as Error).cause as Error | undefined)?.message].filter(Boolean).join(': ')
+      const todo = /lock/i.test(detail) && /held|temporarily unavailable/i.test(detail)
+        ? 'another process (another data provider?) has this database open: stop it, or point PHALA_LOCAL_DB_PATH at another directory'
+        : 'check the directory (PHALA_LOCAL_DB_PATH); if the files are damaged, move them away and let the data provider sync again'
+      throw new StoreError('ERR_STORE_OPEN', `cannot open the data provider DB at PHALA_LOCAL_DB_PATH=${JSON.stringify(this.path)}: ${detail}; ${todo}`, { cause: e })
     }
   }
 
@@ -235,8 +265,9 @@ export class DataProviderStore {
 
   async write(batch: WriteBatch): Promise<void> {
     if (batch.size === 0) return
-    const ops = []
-    for (const [key, value] of batch.ops) ops.push({ type: 'put' as const, key, value: Buffer.from(value.buffer, value.byteOffset, value.length) })
+    const ops: Array<{ type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string }> = []
+    for (const [key, value] of batch.ops) ops.push({ type: 'put', key, value: Buffer.from(value.buffer, value.byteOffset, value.length) })
+    for (const key of batch.dels) ops.push({ type: 'del', key })
     await this.db.batch(ops)
   }
 
@@ -300,6 +331,17 @@ export class DataProviderStore {
 
   async putGenesis(r: GenesisRecord): Promise<void> {
     await this.write(new WriteBatch().put(keys.genesis(r.paraId), encodeGenesis(r)).put(keys.genesisWritten(r.paraId), MARKER))
+  }
+
+  /** Bytes of the DB directory's files on disk (LevelDB keeps one flat directory). */
+  async sizeOnDisk(): Promise<number> {
+    let total = 0
+    for (const e of await readdir(this.path, { withFileTypes: true })) {
+      if (!e.isFile()) continue
+      // A table file may be compacted away between the listing and the stat.
+      total += (await stat(join(this.path, e.name)).catch(() => undefined))?.size ?? 0
+    }
+    return total
   }
 
   /** Every key and value, in key order (tests, tools). */

@@ -43,6 +43,8 @@ export interface DataProviderInfo {
   paraProcessedHeight: number
   paraCommittedHeight: number
   blobServerPort: number
+  /** prb: bytes of the DB on disk (0 from an upstream data provider) */
+  dbBytes: number
 }
 export interface GetBlobByKey { key: string }
 export interface RawBlob { key: string; empty: boolean; data: Buffer }

@@ -46,7 +46,7 @@ test('the data provider\'s series: heights by chain and stage, fetched blocks, b
   let done = 100
   let now = 1_000_000
   registerDataProviderMetrics(m, {
-    info: () => ({ status: 'S_SYHCHING', paraId: 2035, parentStartHeader: 10, parentTarget: 500, parentFetchedHeight: 300, parentProcessedHeight: 250, parentCommittedHeight: 250, paraTarget: 200, paraFetchedHeight: 150, paraProcessedHeight: 120, paraCommittedHeight: 120, blobServerPort: 8012 }),
+    info: () => ({ status: 'S_SYHCHING', paraId: 2035, parentStartHeader: 10, parentTarget: 500, parentFetchedHeight: 300, parentProcessedHeight: 250, parentCommittedHeight: 250, paraTarget: 200, paraFetchedHeight: 150, paraProcessedHeight: 120, paraCommittedHeight: 120, blobServerPort: 8012, dbBytes: 0 }),
     fetchStats: () => ({ relay: { blocksDone: done, failures: 2 }, para: { blocksDone: done / 2, failures: 0 } }) as never,
   }, { now: () => now })
   const first = await m.registry.metrics()

@@ -16,7 +16,9 @@
  * A live justification never ends a window: windows end at set-change blocks, which are always
  * justified by the node's stored justification first (range-builder.ts). It is used only when it
  * verifies against the block's authority set (relay.ts), and only `liveJustificationGap` blocks
- * after the previous justified block (each one costs ~100 KB twice in the DB on Kusama).
+ * after the previous justified block (~92 KB each on Kusama). The range builder stores each once and
+ * drops it once the node's own justification covers its range (range-builder.ts, LIVE RANGES); the
+ * record carries a flag (`liveJustification`) so the builder can tell.
  */
 import { hexToU8a, u8aToHex } from '@polkadot/util'
 import type { CallOpts, SubscriptionSpec } from '../../common/chain.js'

@@ -227,6 +227,8 @@ export function relayRecord(b: FetchedRelayBlock): ParentBlockRecord {
     authoritySetChange: b.authoritySetChange,
     paraNumber: b.paraNumber,
     paraProof: b.paraProof,
+    // The builder needs to know: it stores a live justification once, then drops it (range-builder.ts).
+    ...(b.live ? { liveJustification: true } : {}),
   }
 }
 
