@@ -6,9 +6,9 @@
  * Bounded as a node's server (jsonrpsee) is: a request above 15 MiB answers -32007, a batch of more
  * than `maxBatchLength` calls answers -32010 without running any, a subscription beyond 1024 on one
  * connection answers -32006, a reply above 15 MiB answers -32008 (one call) or -32011 (a batch,
- * whose calls stop running once the limit is passed). Every
- * reply is serialized before the HTTP status goes out, so a failure answers a JSON-RPC error
- * instead of a half-sent 200, and every failure path ends the response.
+ * whose calls stop running once the limit is passed). Every reply is serialized before the HTTP
+ * status goes out, so a failure answers a JSON-RPC error instead of a half-sent 200, and every
+ * failure path ends the response.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
