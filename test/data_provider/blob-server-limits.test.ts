@@ -45,7 +45,7 @@ const parsed = (lines: string[]) => lines.map((l) => JSON.parse(l) as Record<str
 
 test('an idle connection, or one stuck in the middle of a frame, is closed after idleTimeoutMs; a busy one is not', async (t) => {
   const lines: string[] = []
-  const { server, port } = await startServer(t, async (k) => value(k), { idleTimeoutMs: 300 }, lines)
+  const { server, port } = await startServer(t, async (k) => value(k), { idleTimeoutMs: 1000 }, lines)
   const silent = await open(port)
   const partial = await open(port)
   partial.socket.write(Buffer.concat([encodeVarint(100), Buffer.from('only part of it')]))
@@ -53,13 +53,13 @@ test('an idle connection, or one stuck in the middle of a frame, is closed after
   t.after(() => client.close())
   t.after(() => { silent.socket.destroy(); partial.socket.destroy() })
   // The good client keeps talking for longer than the timeout and stays connected meanwhile.
-  for (let i = 0; i < 8; i++) {
+  for (let i = 0; i < 15; i++) {
     assert.ok(await client.get(`k${i}`))
     await new Promise((r) => setTimeout(r, 100))
   }
   await waitFor(() => silent.closed() && partial.closed(), 10_000, 'both idle connections closed')
   assert.ok(server.stats().idleClosed >= 2)
-  assert.ok(parsed(lines).some((l) => /idle for more than 300 ms/.test(String(l.reason))), 'the reason is logged')
+  assert.ok(parsed(lines).some((l) => /idle for more than 1000 ms/.test(String(l.reason))), 'the reason is logged')
   assert.ok(await client.get('after'), 'the good client is still served')
 })
 
@@ -103,21 +103,25 @@ test('when every connection is busy, a new one is refused and the refusal is log
 
 test('warnings about bad connections are rate-limited, with a count of those not logged', async (t) => {
   const lines: string[] = []
-  const { server, port } = await startServer(t, async (k) => value(k), { warnIntervalMs: 400 }, lines)
+  const interval = 400
+  const { server, port } = await startServer(t, async (k) => value(k), { warnIntervalMs: interval }, lines)
+  const t0 = Date.now()
   for (let i = 0; i < 20; i++) {
     const s = await open(port)
     s.socket.write(Buffer.concat([encodeVarint(3), Buffer.from('abc')]))
     await waitFor(s.closed, 5000, 'bad frame closes the connection')
   }
+  const elapsed = Date.now() - t0
   assert.equal(server.stats().badFrames, 20)
   const warned = () => parsed(lines).filter((l) => l.level === 40 && /bad frame/.test(String(l.reason)))
-  assert.ok(warned().length <= 2, `at most one warning per interval, got ${warned().length}`)
-  // The next one after the interval says how many were not logged.
-  await new Promise((r) => setTimeout(r, 450))
+  // Elapsed-aware, so a slow machine does not fail it: at most one line per interval begun.
+  assert.ok(warned().length <= 1 + Math.ceil(elapsed / interval), `at most one warning per ${interval} ms, got ${warned().length} in ${elapsed} ms`)
+  // The next one after the interval carries the count of those not logged.
+  await new Promise((r) => setTimeout(r, interval + 50))
   const s = await open(port)
   s.socket.write(Buffer.concat([encodeVarint(3), Buffer.from('abc')]))
   await waitFor(s.closed, 5000, 'bad frame closes the connection')
-  await waitFor(() => warned().some((l) => Number(l.suppressed) > 0), 5000, 'a warning with the suppressed count')
-  const total = warned().reduce((n, l) => n + 1 + Number(l.suppressed ?? 0), 0)
-  assert.equal(total, 21, 'every bad connection is either logged or counted')
+  const total = () => warned().reduce((n, l) => n + 1 + Number(l.suppressed ?? 0), 0)
+  await waitFor(() => total() === 21, 5000, () => `every bad connection logged or counted (got ${total()} of 21)`)
+  assert.ok(warned().length < 21 || elapsed >= 20 * interval, 'some were counted rather than logged')
 })

@@ -138,3 +138,26 @@ test('WebSocket: a client that sends but never reads its replies is disconnected
   await waitFor(() => server.connections === 0, 30_000, 'the server dropped the client that does not read')
   assert.ok(lines.some((l) => /does not read its replies/.test(l)), 'and said why')
 })
+
+test('WebSocket: subscriptions per connection are limited (-32006); unsubscribing frees a slot', async (t) => {
+  const server = createRpcServer({
+    name: 'subs', host: '127.0.0.1', port: 0, latencyMs: 0, logger: quietLogger(), maxSubscriptionsPerConnection: 3,
+    table: {
+      calls: new Map(),
+      subs: new Map([['tick_subscribe', { notification: 'tick', unsubscribe: ['tick_unsubscribe'], subscribe: () => () => undefined }]]),
+    },
+  })
+  await server.start()
+  t.after(() => server.stop())
+  const c = await RawClient.connect(server.url)
+  t.after(() => c.close())
+  const ids: unknown[] = []
+  for (let i = 0; i < 3; i++) ids.push((await c.call('tick_subscribe')).result)
+  const refused = await c.call('tick_subscribe')
+  assert.deepEqual(refused.error, { code: -32006, message: 'Too many subscriptions on the connection', data: 'Exceeded max limit of 3' })
+  assert.equal((await c.call('tick_unsubscribe', [ids[0]])).result, true)
+  assert.match(String((await c.call('tick_subscribe')).result), /^[0-9a-f]+$/)
+  const other = await RawClient.connect(server.url)
+  t.after(() => other.close())
+  assert.ok((await other.call('tick_subscribe')).result, 'the limit is per connection')
+})

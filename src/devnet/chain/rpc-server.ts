@@ -4,10 +4,11 @@
  * unsubscribe names. Survives garbage frames, oversized requests and clients that vanish.
  *
  * Bounded as a node's server (jsonrpsee) is: a request above 15 MiB answers -32007, a batch of more
- * than `maxBatchLength` calls answers -32010 without running any, a reply above 15 MiB answers
- * -32008 (one call) or -32011 (a batch, whose calls stop running once the limit is passed). Every
- * reply is serialized before the HTTP status goes out, so a failure answers a JSON-RPC error
- * instead of a half-sent 200, and every failure path ends the response.
+ * than `maxBatchLength` calls answers -32010 without running any, a subscription beyond 1024 on one
+ * connection answers -32006, a reply above 15 MiB answers -32008 (one call) or -32011 (a batch,
+ * whose calls stop running once the limit is passed). Every reply is serialized before the HTTP
+ * status goes out, so a failure answers a JSON-RPC error instead of a half-sent 200, and every
+ * failure path ends the response.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -57,6 +58,8 @@ export interface RpcServerInit {
   maxBatchLength?: number
   /** Replies a WebSocket client may leave unread before it is disconnected (default 4 × maxResponseBytes). */
   maxUnreadBytes?: number
+  /** Subscriptions one WebSocket may hold (default 1024, a node's --rpc-max-subscriptions-per-connection). */
+  maxSubscriptionsPerConnection?: number
   table: MethodTable
   logger: Logger
 }
@@ -76,6 +79,7 @@ const DEFAULT_MAX = 15 * 1024 * 1024
 export const DEFAULT_MAX_BATCH_LENGTH = 1000
 
 /** jsonrpsee's codes and messages for the server's limits. */
+const TOO_MANY_SUBSCRIPTIONS = -32006
 const OVERSIZED_REQUEST = -32007
 const OVERSIZED_RESPONSE = -32008
 const TOO_BIG_BATCH_REQUEST = -32010
@@ -96,6 +100,7 @@ export function createRpcServer(init: RpcServerInit): RpcServer {
   const maxResponse = init.maxResponseBytes ?? DEFAULT_MAX
   const maxBatch = init.maxBatchLength ?? DEFAULT_MAX_BATCH_LENGTH
   const maxUnread = init.maxUnreadBytes ?? 4 * maxResponse
+  const maxSubs = init.maxSubscriptionsPerConnection ?? 1024
   const unsubscribeNames = new Map<string, string>() // unsubscribe method -> notification
   for (const s of table.subs.values()) for (const u of s.unsubscribe) unsubscribeNames.set(u, s.notification)
   const conns = new Set<Conn>()
@@ -137,6 +142,7 @@ export function createRpcServer(init: RpcServerInit): RpcServer {
       const sub = table.subs.get(r.method)
       if (sub) {
         if (!conn) throw new RpcError(-32601, 'Method not found', 'subscriptions need a WebSocket connection')
+        if (conn.subs.size >= maxSubs) throw new RpcError(TOO_MANY_SUBSCRIPTIONS, 'Too many subscriptions on the connection', `Exceeded max limit of ${maxSubs}`)
         const subId = (nextSub++).toString(16).padStart(16, '0')
         const sink: SubSink = {
           closed: false,
