@@ -105,13 +105,26 @@ test('a remote error: HTTP 200, hasError, error {type: number, message}, meta.er
   assert.equal(body.meta.hasError, true)
 })
 
-test('bodies: absent, empty with a JSON type, and JSON without a Content-Type all work; non-JSON and wrong shapes are 400 with the reason', async () => {
+test('bodies: absent and empty ones are {}; non-JSON types, non-JSON text and wrong shapes are refused with the reason', async () => {
   assert.equal((await proxy('ListPool')).json().hasError, false)
   const emptyJson = await mon.app.inject({ method: 'POST', url: `/ptp/proxy/${lm.peerId}/ListWorker`, headers: { 'content-type': 'application/json' }, payload: '' })
   assert.equal(emptyJson.statusCode, 200)
-  const form = await mon.app.inject({ method: 'POST', url: `/ptp/proxy/${lm.peerId}/GetWorkerStatus`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: '{"ids":[]}' })
-  assert.equal(form.statusCode, 200)
-  assert.equal(form.json().hasError, false)
+  const emptyForm = await mon.app.inject({ method: 'POST', url: `/ptp/proxy/${lm.peerId}/ListWorker`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: '' })
+  assert.equal(emptyForm.statusCode, 200)
+  // what another site can make a browser send (no preflight) never reaches the lifecycle
+  const calls = lm.calls.length
+  for (const type of ['application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data; boundary=x']) {
+    const res = await mon.app.inject({ method: 'POST', url: `/ptp/proxy/${lm.peerId}/KickWorker`, headers: { 'content-type': type }, payload: '{"ids":["x"]}' })
+    assert.equal(res.statusCode, 415, type)
+    assert.equal(res.json().error.code, 'ERR_MONITOR_BODY_TYPE')
+    assert.match(res.json().error.message, /Content-Type: application\/json/)
+  }
+  const cross = await mon.app.inject({ method: 'POST', url: `/ptp/proxy/${lm.peerId}/ListPool`, headers: { origin: 'http://evil.example', 'content-type': 'application/json' }, payload: '{}' })
+  assert.equal(cross.statusCode, 403)
+  assert.equal(cross.json().error.code, 'ERR_MONITOR_CROSS_ORIGIN')
+  assert.equal(lm.calls.length, calls)
+  const same = await mon.app.inject({ method: 'POST', url: `/ptp/proxy/${lm.peerId}/ListPool`, headers: { origin: 'http://localhost:80', host: 'localhost:80', 'content-type': 'application/json' }, payload: '{}' })
+  assert.equal(same.statusCode, 200, 'the page\'s own requests pass')
 
   const notJson = await mon.app.inject({ method: 'POST', url: `/ptp/proxy/${lm.peerId}/ListPool`, headers: { 'content-type': 'application/json' }, payload: '{pools:' })
   assert.equal(notJson.statusCode, 400)
