@@ -185,13 +185,14 @@ test('the page routes serve the page; / redirects to /discover; assets are serve
   assert.ok(self.json().methods.includes('GetWorkerStatus'))
 })
 
-test('a peer that stops answering leaves /ptp/discover and is then an unknown peer', async () => {
+test('a peer that stops answering leaves /ptp/discover and is then an unknown peer', async (t) => {
   const gone = await startFakeLifecycle({ hostname: 'short-lived' })
-  await mon.walkie.dial(gone.address)
-  await waitForPeer(mon, gone.peerId)
-  assert.ok((await mon.app.inject({ url: '/ptp/discover' })).json().lifecycleManagers.some((e: any) => e.peerId === gone.peerId))
+  const m = await startTestMonitor([gone.address], { walkie: { livenessIntervalMs: 200, staleAfterMs: 1500 } })
+  t.after(() => m.stop())
+  await waitForPeer(m, gone.peerId)
+  assert.ok((await m.app.inject({ url: '/ptp/discover' })).json().lifecycleManagers.some((e: any) => e.peerId === gone.peerId))
   await gone.stop()
-  await waitFor(async () => !(await mon.app.inject({ url: '/ptp/discover' })).json().lifecycleManagers.some((e: any) => e.peerId === gone.peerId), 20_000, 'the stopped peer is evicted')
-  const res = await proxy('ListPool', {}, gone.peerId)
+  await waitFor(async () => !(await m.app.inject({ url: '/ptp/discover' })).json().lifecycleManagers.some((e: any) => e.peerId === gone.peerId), 20_000, 'the stopped peer is evicted')
+  const res = await m.app.inject({ method: 'POST', url: `/ptp/proxy/${gone.peerId}/ListPool` })
   assert.equal(res.statusCode, 404)
 })
