@@ -154,6 +154,24 @@ test('an unknown peer and an unknown method answer 404 with a JSON error that sa
   assert.equal(other.json().error.code, 'ERR_MONITOR_NOT_FOUND')
 })
 
+test('identical read-only calls in flight share one Walkie call; mutations are never merged', async () => {
+  lm.delay.set('ListPool', 300)
+  lm.delay.set('KickWorker', 300)
+  try {
+    let before = lm.calls.length
+    const lists = await Promise.all([1, 2, 3].map(() => proxy('ListPool', {})))
+    assert.deepEqual(lists.map((r) => r.statusCode), [200, 200, 200])
+    assert.equal(lists[0]!.body, lists[2]!.body, 'the same answer')
+    assert.equal(lm.calls.slice(before).filter((c) => c.method === 'ListPool').length, 1)
+    before = lm.calls.length
+    await Promise.all([1, 2].map(() => proxy('KickWorker', { ids: [] })))
+    assert.equal(lm.calls.slice(before).filter((c) => c.method === 'KickWorker').length, 2)
+  } finally {
+    lm.delay.delete('ListPool')
+    lm.delay.delete('KickWorker')
+  }
+})
+
 test('a proxied call past its deadline answers 504 and names the deadline', async () => {
   lm.delay.set('ListWorker', 4000)
   try {
