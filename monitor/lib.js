@@ -81,7 +81,9 @@ export function fmtPha(plancks) {
   const s = String(plancks).padStart(13, '0')
   const whole = s.slice(0, -12).replace(/^0+(?=\d)/, '')
   const frac = s.slice(-12).replace(/0+$/, '')
-  return `${Number(whole).toLocaleString('en-US')}${frac ? '.' + frac.slice(0, 4) : ''} PHA`
+  // 4 decimals are plenty for stakes; a dust amount keeps its digits so it never reads as 0
+  const shown = whole === '0' ? frac : frac.slice(0, 4)
+  return `${Number(whole).toLocaleString('en-US')}${shown ? '.' + shown : ''} PHA`
 }
 
 /** The error box of a section: readable, in place, with the time it happened. */

@@ -64,10 +64,32 @@ export async function buildMonitorApp(deps: MonitorAppDeps): Promise<FastifyInst
     return jsonError(reply, status, err.code ?? 'ERR_MONITOR_BAD_REQUEST', err.message)
   })
 
-  app.removeContentTypeParser('application/json')
+  app.removeAllContentTypeParsers()
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseBody)
-  // curl -d without a Content-Type sends form encoding: still read the body as JSON.
-  app.addContentTypeParser('*', { parseAs: 'string' }, parseBody)
+  // Only JSON bodies: a form or text/plain body is what another site can make a browser send
+  // (no CORS preflight), so it is refused rather than read; an empty one is {} as upstream.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (req, body: string, done) => {
+    if (body.trim() === '') return done(null, {})
+    const err = new Error(`a body of type ${req.headers['content-type'] ?? '(none)'} is refused; send JSON with Content-Type: application/json (curl: -H 'Content-Type: application/json')`) as Error & { statusCode: number; code: string }
+    err.statusCode = 415
+    err.code = 'ERR_MONITOR_BODY_TYPE'
+    done(err)
+  })
+  // A browser on another site may still send requests here; the page itself is same-origin.
+  app.addHook('onRequest', async (req, reply) => {
+    const origin = req.headers.origin
+    if (!origin || !req.url.startsWith('/ptp/')) return
+    let same = false
+    try {
+      const o = new URL(origin)
+      same = o.host === new URL(`${o.protocol}//${req.headers.host ?? ''}`).host
+    } catch {
+      same = false
+    }
+    if (!same) {
+      return jsonError(reply, 403, 'ERR_MONITOR_CROSS_ORIGIN', `requests from ${origin} are refused: the monitor's JSON routes answer its own page and scripts (no Origin header), not other sites`)
+    }
+  })
 
   if (deps.auth) {
     const ok = basicAuthChecker(deps.auth)

@@ -78,6 +78,8 @@ export function createProxy(init: ProxyInit, deps: { walkie: ProxyWalkie; codec:
   const wrapper = codec.type(RESPONSE_WRAPPER)
   // The address a peer was last reached at: upstream kept the handshake connection's address.
   const lastAddr = new Map<string, string>()
+  // Identical read-only calls in flight share one Walkie call (every open page polls the same lists).
+  const inflight = new Map<string, Promise<Uint8Array>>()
 
   const entry = (p: WalkiePeer): DiscoverEntry => {
     // upstream's remoteAddr carries no /p2p/<id> (libp2p 0.35 kept it apart)
@@ -128,13 +130,26 @@ export function createProxy(init: ProxyInit, deps: { walkie: ProxyWalkie; codec:
     let raw: Uint8Array
     const deadline = Date.now() + init.timeoutMs
     const send = () => walkie.callRaw(peerId, method, request, { timeoutMs: Math.max(1, deadline - Date.now()), ...(signal ? { signal } : {}) })
-    try {
+    const attempt = async (): Promise<Uint8Array> => {
       try {
-        raw = await send()
+        return await send()
       } catch (err) {
         const code = err instanceof WalkieError ? err.code : ''
         if (!READ_ONLY.has(method) || (code !== 'ERR_WALKIE_UNREACHABLE' && code !== 'ERR_WALKIE_STREAM') || Date.now() >= deadline) throw err
-        raw = await send()
+        return send()
+      }
+    }
+    try {
+      if (READ_ONLY.has(method) && !signal) {
+        const key = `${peerId}/${method}/${Buffer.from(request).toString('base64')}`
+        let p = inflight.get(key)
+        if (!p) {
+          p = attempt().finally(() => inflight.delete(key))
+          inflight.set(key, p)
+        }
+        raw = await p
+      } else {
+        raw = await attempt()
       }
     } catch (err) {
       const code = err instanceof WalkieError ? err.code : 'ERR_MONITOR_PROXY'

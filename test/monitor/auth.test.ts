@@ -114,3 +114,18 @@ test('config: PHALA_MONITOR_AUTH is user:password, secret; the monitor\'s variab
     assert.throws(() => loadConfig('monitor', { PHALA_MONITOR_AUTH: bad }), (e: unknown) => e instanceof ConfigError && /PHALA_MONITOR_AUTH=\(secret, not shown\) is invalid/.test(e.message) && !e.message.includes(bad))
   }
 })
+
+test('with PHALA_WALKIE_PSK the monitor reaches lifecycles of the same private network, and no one else reaches them', async (t) => {
+  const psk = 'a private network key of the bridge 42'
+  const private_ = await startFakeLifecycle({ psk })
+  t.after(() => private_.stop())
+  const inside = await startTestMonitor([private_.address], { walkie: { psk } })
+  t.after(() => inside.stop())
+  await waitForPeer(inside, private_.peerId)
+  const list = await inside.app.inject({ method: 'POST', url: `/ptp/proxy/${private_.peerId}/ListPool` })
+  assert.equal(list.json().hasError, false)
+  const outside = await startTestMonitor([])
+  t.after(() => outside.stop())
+  await assert.rejects(outside.walkie.dial(private_.address, { timeoutMs: 5000 }))
+  assert.equal((await outside.app.inject({ url: '/ptp/discover' })).json().lifecycleManagers.length, 0)
+})

@@ -192,6 +192,6 @@ test('the workers page with 500 workers: navigation to a rendered table, measure
   process.stdout.write(`# workers page with 500 workers: table rendered ${times.join(', ')} ms after navigation start\n`)
   await shot('7-workers-500')
   // under 1 s on an idle machine; generous here for a CI machine shared by many jobs (the figure is printed above)
-  assert.ok(best < 2500, `page load took ${best} ms`)
+  assert.ok(best < 4000, `page load took ${best} ms`)
   await waitFor(() => pageErrors.length === 0, 1000, () => `no script errors on the page: ${pageErrors.join('; ')}`)
 })

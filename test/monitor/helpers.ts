@@ -4,8 +4,11 @@ import type { Logger } from '../../src/common/logger.js'
 import { quietLogger } from '../helpers/log.js'
 import { waitFor } from '../helpers/wait.js'
 
-/** Walkie timings for tests: liveness every 200 ms, a silent peer gone after 1.5 s. */
-export const FAST_WALKIE = { listenAddresses: [] as string[], disableMdns: true, livenessIntervalMs: 200, staleAfterMs: 1500, bootRetryMinMs: 100, bootRetryMaxMs: 500 }
+/**
+ * Walkie timings for tests: fast boot retries; a silent peer is gone only after 30 s, so a busy
+ * machine never makes a live peer look gone (the eviction test sets short ones).
+ */
+export const FAST_WALKIE = { listenAddresses: [] as string[], disableMdns: true, livenessIntervalMs: 1000, staleAfterMs: 30_000, bootRetryMinMs: 100, bootRetryMaxMs: 500 }
 
 /** A monitor on 127.0.0.1 (port 0) whose Walkie node dials `bootNodes`. */
 export function startTestMonitor(bootNodes: string[], o: Partial<MonitorOptions> = {}, logger: Logger = quietLogger()): Promise<RunningMonitor> {

@@ -105,13 +105,26 @@ test('a remote error: HTTP 200, hasError, error {type: number, message}, meta.er
   assert.equal(body.meta.hasError, true)
 })
 
-test('bodies: absent, empty with a JSON type, and JSON without a Content-Type all work; non-JSON and wrong shapes are 400 with the reason', async () => {
+test('bodies: absent and empty ones are {}; non-JSON types, non-JSON text and wrong shapes are refused with the reason', async () => {
   assert.equal((await proxy('ListPool')).json().hasError, false)
   const emptyJson = await mon.app.inject({ method: 'POST', url: `/ptp/proxy/${lm.peerId}/ListWorker`, headers: { 'content-type': 'application/json' }, payload: '' })
   assert.equal(emptyJson.statusCode, 200)
-  const form = await mon.app.inject({ method: 'POST', url: `/ptp/proxy/${lm.peerId}/GetWorkerStatus`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: '{"ids":[]}' })
-  assert.equal(form.statusCode, 200)
-  assert.equal(form.json().hasError, false)
+  const emptyForm = await mon.app.inject({ method: 'POST', url: `/ptp/proxy/${lm.peerId}/ListWorker`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: '' })
+  assert.equal(emptyForm.statusCode, 200)
+  // what another site can make a browser send (no preflight) never reaches the lifecycle
+  const calls = lm.calls.length
+  for (const type of ['application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data; boundary=x']) {
+    const res = await mon.app.inject({ method: 'POST', url: `/ptp/proxy/${lm.peerId}/KickWorker`, headers: { 'content-type': type }, payload: '{"ids":["x"]}' })
+    assert.equal(res.statusCode, 415, type)
+    assert.equal(res.json().error.code, 'ERR_MONITOR_BODY_TYPE')
+    assert.match(res.json().error.message, /Content-Type: application\/json/)
+  }
+  const cross = await mon.app.inject({ method: 'POST', url: `/ptp/proxy/${lm.peerId}/ListPool`, headers: { origin: 'http://evil.example', 'content-type': 'application/json' }, payload: '{}' })
+  assert.equal(cross.statusCode, 403)
+  assert.equal(cross.json().error.code, 'ERR_MONITOR_CROSS_ORIGIN')
+  assert.equal(lm.calls.length, calls)
+  const same = await mon.app.inject({ method: 'POST', url: `/ptp/proxy/${lm.peerId}/ListPool`, headers: { origin: 'http://localhost:80', host: 'localhost:80', 'content-type': 'application/json' }, payload: '{}' })
+  assert.equal(same.statusCode, 200, 'the page\'s own requests pass')
 
   const notJson = await mon.app.inject({ method: 'POST', url: `/ptp/proxy/${lm.peerId}/ListPool`, headers: { 'content-type': 'application/json' }, payload: '{pools:' })
   assert.equal(notJson.statusCode, 400)
@@ -139,6 +152,24 @@ test('an unknown peer and an unknown method answer 404 with a JSON error that sa
   const other = await mon.app.inject({ method: 'GET', url: '/nothing/here' })
   assert.equal(other.statusCode, 404)
   assert.equal(other.json().error.code, 'ERR_MONITOR_NOT_FOUND')
+})
+
+test('identical read-only calls in flight share one Walkie call; mutations are never merged', async () => {
+  lm.delay.set('ListPool', 300)
+  lm.delay.set('KickWorker', 300)
+  try {
+    let before = lm.calls.length
+    const lists = await Promise.all([1, 2, 3].map(() => proxy('ListPool', {})))
+    assert.deepEqual(lists.map((r) => r.statusCode), [200, 200, 200])
+    assert.equal(lists[0]!.body, lists[2]!.body, 'the same answer')
+    assert.equal(lm.calls.slice(before).filter((c) => c.method === 'ListPool').length, 1)
+    before = lm.calls.length
+    await Promise.all([1, 2].map(() => proxy('KickWorker', { ids: [] })))
+    assert.equal(lm.calls.slice(before).filter((c) => c.method === 'KickWorker').length, 2)
+  } finally {
+    lm.delay.delete('ListPool')
+    lm.delay.delete('KickWorker')
+  }
 })
 
 test('a proxied call past its deadline answers 504 and names the deadline', async () => {
@@ -172,13 +203,14 @@ test('the page routes serve the page; / redirects to /discover; assets are serve
   assert.ok(self.json().methods.includes('GetWorkerStatus'))
 })
 
-test('a peer that stops answering leaves /ptp/discover and is then an unknown peer', async () => {
+test('a peer that stops answering leaves /ptp/discover and is then an unknown peer', async (t) => {
   const gone = await startFakeLifecycle({ hostname: 'short-lived' })
-  await mon.walkie.dial(gone.address)
-  await waitForPeer(mon, gone.peerId)
-  assert.ok((await mon.app.inject({ url: '/ptp/discover' })).json().lifecycleManagers.some((e: any) => e.peerId === gone.peerId))
+  const m = await startTestMonitor([gone.address], { walkie: { livenessIntervalMs: 200, staleAfterMs: 1500 } })
+  t.after(() => m.stop())
+  await waitForPeer(m, gone.peerId)
+  assert.ok((await m.app.inject({ url: '/ptp/discover' })).json().lifecycleManagers.some((e: any) => e.peerId === gone.peerId))
   await gone.stop()
-  await waitFor(async () => !(await mon.app.inject({ url: '/ptp/discover' })).json().lifecycleManagers.some((e: any) => e.peerId === gone.peerId), 20_000, 'the stopped peer is evicted')
-  const res = await proxy('ListPool', {}, gone.peerId)
+  await waitFor(async () => !(await m.app.inject({ url: '/ptp/discover' })).json().lifecycleManagers.some((e: any) => e.peerId === gone.peerId), 20_000, 'the stopped peer is evicted')
+  const res = await m.app.inject({ method: 'POST', url: `/ptp/proxy/${gone.peerId}/ListPool` })
   assert.equal(res.statusCode, 404)
 })
