@@ -76,7 +76,11 @@ test('a half-started data provider (its chain node unreachable, boot retrying) s
 test('started by a supervisor over IPC: when the supervisor is gone (channel closed), the daemon stops cleanly', async (t) => {
   const p = spawnEntry(SMALL_DEVNET, { ipc: true })
   t.after(() => p.kill())
+  const messages: unknown[] = []
+  p.child.on('message', (m) => messages.push(m))
   await p.line(/^devnet ready/)
+  // the supervisor is told when a signal would stop the daemon, not kill it
+  assert.deepEqual(messages, [{ prb: 'stop-handler-installed' }])
   p.child.disconnect()
   assert.equal(await p.exited, 0, p.stderr())
   assert.equal((await p.line(/^Shutting down;/)).signal, 'disconnect')
