@@ -26,7 +26,8 @@ const env = (name, fallback) => process.env[name] ?? fallback
 const host = '127.0.0.1'
 /** How long one daemon may take to say it is ready, and to stop after its SIGTERM. */
 const READY_TIMEOUT_MS = 300_000
-const STOP_TIMEOUT_MS = 20_000
+// generous: a daemon signalled during its start-up (the devnet making its history) stops once started
+const STOP_TIMEOUT_MS = 60_000
 
 const msgStarts = (prefix) => (rec) => typeof rec.msg === 'string' && rec.msg.startsWith(prefix)
 
