@@ -25,8 +25,9 @@ const dataDir = resolve(process.env.PRB_DEVNET_DATA_DIR ?? resolve(root, '.devne
 const env = (name, fallback) => process.env[name] ?? fallback
 const host = '127.0.0.1'
 /** How long one daemon may take to say it is ready, and to stop after its SIGTERM. */
-const READY_TIMEOUT_MS = Number(env('PRB_DEVNET_READY_TIMEOUT_MS', '300000'))
-const STOP_TIMEOUT_MS = 20_000
+const READY_TIMEOUT_MS = 300_000
+// generous: a daemon signalled during its start-up (the devnet making its history) stops once started
+const STOP_TIMEOUT_MS = 60_000
 
 const msgStarts = (prefix) => (rec) => typeof rec.msg === 'string' && rec.msg.startsWith(prefix)
 
@@ -95,6 +96,9 @@ function startDaemon(d, readyRecords) {
   // A signal before the entry installed its handler would kill it uncleanly: stopAll waits for this.
   let handlerIn
   const handling = new Promise((r) => (handlerIn = r))
+  child.on('message', (m) => {
+    if (m?.prb === 'stop-handler-installed') handlerIn()
+  })
   const entry = { name: d.name, child, exited, handling }
   running.push(entry)
   say(`started ${d.name}`, { daemon: d.name, pid: child.pid })
@@ -108,7 +112,6 @@ function startDaemon(d, readyRecords) {
     process.stdout.write(line + '\n')
     try {
       const rec = JSON.parse(line)
-      if (typeof rec.msg === 'string' && rec.msg.startsWith('Starting ')) handlerIn()
       if (d.ready(rec)) resolveReady(rec)
     } catch {
       // not a JSON log line

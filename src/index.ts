@@ -67,6 +67,8 @@ async function main(argv: string[]): Promise<void> {
   }
   installShutdown(starting, { logger, exit: (code) => process.exit(code), signals: process, events, onStop: () => abort.abort() })
   logger.info({ pid: process.pid }, `Starting ${module}; SIGINT or SIGTERM stops it cleanly.`)
+  // the supervisor sends its SIGTERM only after this: one sent earlier would kill, not stop
+  process.send?.({ prb: 'stop-handler-installed' })
   try {
     await starting
   } catch (err) {

@@ -76,11 +76,35 @@ test('a half-started data provider (its chain node unreachable, boot retrying) s
 test('started by a supervisor over IPC: when the supervisor is gone (channel closed), the daemon stops cleanly', async (t) => {
   const p = spawnEntry(SMALL_DEVNET, { ipc: true })
   t.after(() => p.kill())
+  const messages: unknown[] = []
+  p.child.on('message', (m) => messages.push(m))
   await p.line(/^devnet ready/)
+  // the supervisor is told when a signal would stop the daemon, not kill it
+  assert.deepEqual(messages, [{ prb: 'stop-handler-installed' }])
   p.child.disconnect()
   assert.equal(await p.exited, 0, p.stderr())
   assert.equal((await p.line(/^Shutting down;/)).signal, 'disconnect')
   await p.line(/^Stopped cleanly\.$/)
+})
+
+test('a module whose start gives up on the aborted ctx.signal: "Stopped during start-up", exit 0', async (t) => {
+  // The real entry, with the devnet's loader swapped for a start that waits on ctx.signal.
+  const modules = new URL('../../dist/modules.js', import.meta.url).href
+  const entry = new URL('../../dist/index.js', import.meta.url).href
+  const code = `process.argv.splice(1, Infinity, 'dist/index.js'); const m = await import(${JSON.stringify(modules)});
+    m.MODULE_LOADERS.devnet = async () => (ctx) => new Promise((_, reject) => {
+      const busy = setInterval(() => {}, 1000); // a start-up at work (a real one holds sockets, timers)
+      ctx.signal.addEventListener('abort', () => { clearInterval(busy); reject(Object.assign(new Error('start-up aborted'), { name: 'AbortError' })) })
+    });
+    await import(${JSON.stringify(entry)})`
+  const p = spawnEntry({ PHALA_MODULE: 'devnet' }, { script: '--input-type=module', args: ['-e', code] })
+  t.after(() => p.kill())
+  await p.line(/^Starting devnet/)
+  p.child.kill('SIGINT')
+  assert.equal(await p.exited, 0, p.stderr())
+  await p.line(/^Shutting down during start-up/)
+  const stopped = await p.line(/^Stopped during start-up\.$/)
+  assert.equal(stopped.err?.name, 'AbortError')
 })
 
 function deferred<T>() {

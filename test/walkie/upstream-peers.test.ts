@@ -66,6 +66,7 @@ test('a peer that offers only mplex (upstream v2) calls us and is called back; p
   // Our node handshakes with every new connection: its Hello over mplex registers the v2 peer.
   await waitFor(() => server.walkie.peers({ role: 'WR_LIFECYCLE_MANAGER', connectedOnly: true }).length === 1, 15_000, 'the mplex-only peer is registered after our Hello to it')
   assert.equal(server.walkie.peers()[0]!.peerId, v2.peerId.toString())
+  assert.deepEqual(server.walkie.connections(v2.peerId.toString()).map((c) => c.multiplexer), ['/mplex/6.7.0'], 'one connection, over mplex')
 
   // A peer offering both (as prb does) gets yamux: mplex is only the fallback.
   const both = await bare({ streamMuxers: [yamux(), mplex()] })
