@@ -46,7 +46,7 @@ export const PHALA_CHAIN_RECONNECT_MAX_MS = int({ name: 'PHALA_CHAIN_RECONNECT_M
 export const PHALA_LIFECYCLE_BLOB_SERVER_SESSION_MAX_MEMORY = int({ name: 'PHALA_LIFECYCLE_BLOB_SERVER_SESSION_MAX_MEMORY', default: 64, min: 0, max: 1 << 20, unused: true, description: 'former HTTP/2 session memory of the blob server' })
 
 // ---- lifecycle ----
-export const LM_LOCAL_DB_PATH = str({ name: 'PHALA_LOCAL_DB_PATH', default: '/var/data/local.db', nonEmpty: true, expected: 'a path', description: 'lifecycle: pools and workers store (a level directory, created when missing); when it names prb v2\'s SQLite local.db, that file is imported once, left untouched, and the store is kept beside it at <path>.prb' })
+export const LM_LOCAL_DB_PATH = str({ name: 'PHALA_LOCAL_DB_PATH', default: '/var/data/local.db', nonEmpty: true, expected: 'a path', description: 'lifecycle: pools and workers store (a level directory, created when missing); when it names prb v2\'s SQLite local.db, that file is imported once, left untouched, and the store is kept beside it (the same path plus .prb)' })
 export const PHALA_DEV_SKIP_RA = flag({ name: 'PHALA_DEV_SKIP_RA', description: 'dev mode: InitRuntime with skip_ra and the debug key; no START_COMPUTING' })
 export const PHALA_MIN_BENCH_SCORE = int({ name: 'PHALA_MIN_BENCH_SCORE', default: 50, min: 0, max: 2 ** 32 - 1, description: 're-register threshold and the enforced minimum score' })
 export const PHALA_ENFORCE_MIN_BENCH_SCORE = flag({ name: 'PHALA_ENFORCE_MIN_BENCH_SCORE', description: 'wait for initialScore > PHALA_MIN_BENCH_SCORE before ADD_WORKER' })

@@ -230,10 +230,10 @@ export class Repository {
       if (items.length === 0) problems.add('items', undefined, 'is empty; give at least one item')
       problems.throwIfAny('UpdatePool')
       const uuids = [...touched].filter((u) => !deleted.has(u))
-      const sealed = await this.#sealAll('UpdatePool', [...secrets].filter(([u]) => !deleted.has(u)).map(([u, secret]) => ({ at: `pool ${u}`, label: draft.get(u)!.name, secret, uuid: u })))
+      const newOperators = [...secrets].filter(([u]) => !deleted.has(u))
+      const sealed = await this.#sealAll('UpdatePool', newOperators.map(([u, secret]) => ({ at: `pool ${u}`, label: draft.get(u)!.name, secret })))
+      const bySecret = new Map<string, SealedOperator>(newOperators.map(([u], i) => [u, sealed[i]!]))
       const now = new Date().toISOString()
-      const bySecret = new Map<string, SealedOperator>()
-      ;[...secrets].filter(([u]) => !deleted.has(u)).forEach(([u], i) => bySecret.set(u, sealed[i]!))
       const updated = uuids.map((u) => ({ ...draft.get(u)!, ...(bySecret.get(u) ?? {}), updatedAt: now }))
       const changes: StoreChange[] = [
         ...[...deleted].map((uuid) => ({ type: 'delPool' as const, uuid })),

@@ -10,7 +10,11 @@ import {
 import { quietLogger } from '../helpers/log.js'
 import { waitFor } from '../helpers/wait.js'
 
-export const TEST_WALKIE = { livenessIntervalMs: 200, staleAfterMs: 5000, bootRetryMinMs: 100, bootRetryMaxMs: 500, rpcTimeoutMs: 20_000 }
+/**
+ * Liveness probes time out after min(interval, 5 s) and a peer silent for staleAfterMs is hung up,
+ * calls in flight included: on a loaded machine keep both loose, the tests here are not about it.
+ */
+export const TEST_WALKIE = { livenessIntervalMs: 3000, staleAfterMs: 120_000, bootRetryMinMs: 100, bootRetryMaxMs: 500, rpcTimeoutMs: 30_000 }
 
 /** A devnet with few blocks and no timer: enough for para block #1, the chain identity. */
 export function startChain(): Promise<Devnet> {

@@ -5,13 +5,15 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, renameSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { existsSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { keyFilePath } from '../../src/walkie/index.js'
 import { startLifecycle } from '../../src/lifecycle/index.js'
 import { tempDir } from '../helpers/fs.js'
 import { memoryLogger, quietLogger } from '../helpers/log.js'
 import { lifecycleConfig } from './helpers.js'
+import { ROOT } from '../walkie/proc.js'
 
 // No chain: start() returns once the store and the key are ready; the chain is only needed later.
 const start = (dir: string, logger = quietLogger()) => startLifecycle({ config: lifecycleConfig(dir, undefined), reconnectMinMs: 50, reconnectMaxMs: 200 }, { logger })
@@ -67,4 +69,26 @@ test('another key than the one the operators were sealed with is refused at star
     return true
   })
   assert.ok(lines().some((l) => /^The operator of pool "p1" \(pid 1\) does not decrypt/.test(l.msg) && l.poolPid === '1'), 'the pool that does not decrypt is named')
+})
+
+test('through the entry: a missing key with pools in the store stops start-up with one line naming the file', async (t) => {
+  const dir = tempDir(t, 'prb-lc-keyentry-')
+  const lm = await start(dir)
+  await lm.repo.createPools([{ pid: 1, name: 'p1', owner: { mnemonic: '//Alice' } }])
+  await lm.stop()
+  const keyFile = keyFilePath(join(dir, 'keys'), 'LIFECYCLE')
+  rmSync(keyFile)
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', './src/polyfill.ts', 'src/index.ts'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: {
+      PATH: process.env.PATH ?? '', PHALA_MODULE: 'lifecycle', PHALA_LOCAL_DB_PATH: join(dir, 'local.db'), PHALA_PEER_ID_PREFIX: join(dir, 'keys'),
+      PHALA_CHAIN_ENDPOINT: 'ws://127.0.0.1:9', PHALA_WALKIE_LISTEN_ADDRESSES: '/ip4/127.0.0.1/tcp/0', PHALA_WALKIE_DISABLE_MDNS_DISCOVERY: 'true',
+    },
+  })
+  assert.equal(r.status, 1, r.stderr)
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
+  assert.ok(r.stderr.startsWith(`prb: start-up failed: the LIFECYCLE identity key ${keyFile} is missing`), r.stderr)
+  assert.ok(!existsSync(keyFile))
 })
