@@ -388,6 +388,10 @@ class WalkieNode implements Walkie {
     } finally {
       signal.removeEventListener('abort', onAbort)
     }
+    if (bytes.length === 0) {
+      // A real answer always carries the request's nonce; nothing at all means the peer hung up.
+      throw new WalkieError('UNKNOWN', `Walkie call ${method} to ${peerId}: the peer closed the stream without answering (it refused the request or stopped mid-call)`, 'ERR_WALKIE_STREAM')
+    }
     let res: DecodedResponse
     try {
       res = decodeResponse(this.#codec, bytes)
