@@ -15,6 +15,8 @@ export function devnetOptions(c: DevnetConfig): DevnetOptions {
     paraId: c.PHALA_DEVNET_PARA_ID,
     grandpaV5At: c.PHALA_DEVNET_GRANDPA_V5_AT,
     finalityLag: c.PHALA_DEVNET_FINALITY_LAG,
+    heartbeatEvery: c.PHALA_DEVNET_HEARTBEAT_EVERY,
+    heartbeatWindow: c.PHALA_DEVNET_HEARTBEAT_WINDOW,
     seed: c.PHALA_DEVNET_SEED,
     history: c.PHALA_DEVNET_HISTORY,
     rpcLatencyMs: c.PHALA_DEVNET_RPC_LATENCY_MS,

@@ -67,6 +67,9 @@ export interface DevnetOptions {
   pruntimeDataDir?: string
   /** GRANDPA authorities per set (default 4). */
   authorities?: number
+  /** Para blocks between heartbeat challenges (default 5; 0 = none) and the unanswered ones a worker may have (default 10). */
+  heartbeatEvery?: number
+  heartbeatWindow?: number
   /** Relay finality trails the best block by this many blocks (default 2). */
   finalityLag?: number
   /** Relay genesis timestamp; block n is at genesisTimeMs + n * blockMs (default 2024-01-01T00:00:00Z). */
@@ -77,6 +80,8 @@ export interface DevnetOptions {
 
 export interface RuntimeFactoryOptions {
   chain: ChainName
+  heartbeatEvery?: number
+  heartbeatWindow?: number
   paraId: number
   pools: number
   seed: string
@@ -148,7 +153,9 @@ export async function startDevnet(options: Partial<DevnetOptions>, logger: Logge
     paraId, authorities: o.authorities ?? 4, genesisTimeMs, identity, grandpaV5At: o.grandpaV5At ?? DEFAULT_GRANDPA_V5_AT,
   })
   const runtime = await (o.createRuntime ?? defaultRuntime)({
-    chain: identity.chain, paraId, pools: o.pools, seed: o.seed, genesisTimeMs, relayGenesisHash: relay.chain.genesisHash,
+    chain: identity.chain, paraId, pools: o.pools,
+    ...(o.heartbeatEvery !== undefined ? { heartbeatEvery: o.heartbeatEvery } : {}),
+    ...(o.heartbeatWindow !== undefined ? { heartbeatWindow: o.heartbeatWindow } : {}), seed: o.seed, genesisTimeMs, relayGenesisHash: relay.chain.genesisHash,
   })
   const para = await ParaChain.create(runtime, genesisTimeMs)
 
