@@ -32,6 +32,10 @@ function newSession(nowSecs: number): Record<string, unknown> {
 export function bind(d: Dispatcher, session: Uint8Array, pubkey: Uint8Array): void {
   const w = d.it.workers.get(d.env.state, pubkey)
   if (!w) throw moduleErr(C, 'WorkerNotRegistered')
+  // CheckWorkerRegisterTime (Phala only): the worker must have registered after the gatekeeper
+  // launched; the devnet's gatekeeper counts as launched at genesis, so a worker without a
+  // WorkerAddedAt block (registered before it) must register again.
+  if (d.core.opts.identity.para.checkWorkerRegisterTime && !((d.it.workerAddedAt.get(d.env.state, pubkey)?.toNumber() ?? 0) > 0)) throw moduleErr(C, 'WorkerReregisterNeeded')
   if (w.initialScore.isNone) throw moduleErr(C, 'BenchmarkMissing')
   if (d.it.workerBindings.get(d.env.state, pubkey)) throw moduleErr(C, 'DuplicateBoundWorker')
   if (d.it.sessionBindings.get(d.env.state, session)) throw moduleErr(C, 'DuplicateBoundSession')
