@@ -15,6 +15,7 @@ export function devnetOptions(c: DevnetConfig): DevnetOptions {
     paraId: c.PHALA_DEVNET_PARA_ID,
     grandpaV5At: c.PHALA_DEVNET_GRANDPA_V5_AT,
     finalityLag: c.PHALA_DEVNET_FINALITY_LAG,
+    reorgEvery: c.PHALA_DEVNET_REORG_EVERY,
     heartbeatEvery: c.PHALA_DEVNET_HEARTBEAT_EVERY,
     heartbeatWindow: c.PHALA_DEVNET_HEARTBEAT_WINDOW,
     seed: c.PHALA_DEVNET_SEED,
