@@ -4,6 +4,9 @@
  * Identity: `chain` 'phala' (default: Phala, para 2035, under a Polkadot-like relay) or 'khala'
  * (Khala, para 2004, under a Kusama-like relay); `paraId` overrides the id.
  *
+ * Forks: every `reorgEvery` para blocks the new best para block is replaced by a sibling (before the
+ * relay block takes its head), its transactions retracted and moved to the sibling.
+ *
  * Timing: a relay block every `blockMs`; a para block every second relay block, built on the
  * relay parent (the relay best block at that moment) and included in the next relay block's
  * `paras.heads`. Relay finality follows the best block `finalityLag` blocks behind (default 2;
@@ -68,6 +71,11 @@ export interface DevnetOptions {
   pruntimeDataDir?: string
   /** GRANDPA authorities per set (default 4). */
   authorities?: number
+  /** Para blocks between heartbeat challenges (default 5; 0 = none) and the unanswered ones a worker may have (default 10). */
+  heartbeatEvery?: number
+  heartbeatWindow?: number
+  /** Every this many para blocks the new best para block is replaced by a sibling (a fork; default 0: never). */
+  reorgEvery?: number
   /** Relay finality trails the best block by this many blocks (default 2). */
   finalityLag?: number
   /** Relay genesis timestamp; block n is at genesisTimeMs + n * blockMs (default 2024-01-01T00:00:00Z). */
@@ -78,6 +86,8 @@ export interface DevnetOptions {
 
 export interface RuntimeFactoryOptions {
   chain: ChainName
+  heartbeatEvery?: number
+  heartbeatWindow?: number
   paraId: number
   pools: number
   seed: string
@@ -149,7 +159,9 @@ export async function startDevnet(options: Partial<DevnetOptions>, logger: Logge
     paraId, authorities: o.authorities ?? 4, genesisTimeMs, identity, grandpaV5At: o.grandpaV5At ?? DEFAULT_GRANDPA_V5_AT,
   })
   const runtime = await (o.createRuntime ?? defaultRuntime)({
-    chain: identity.chain, paraId, pools: o.pools, seed: o.seed, genesisTimeMs, relayGenesisHash: relay.chain.genesisHash,
+    chain: identity.chain, paraId, pools: o.pools,
+    ...(o.heartbeatEvery !== undefined ? { heartbeatEvery: o.heartbeatEvery } : {}),
+    ...(o.heartbeatWindow !== undefined ? { heartbeatWindow: o.heartbeatWindow } : {}), seed: o.seed, genesisTimeMs, relayGenesisHash: relay.chain.genesisHash,
   })
   const para = await ParaChain.create(runtime, genesisTimeMs)
 
@@ -172,7 +184,10 @@ export async function startDevnet(options: Partial<DevnetOptions>, logger: Logge
     if (n === 1) head = para.chain.byNumber(0)!.headerHex
     else if (n % 2 === 0) {
       const rp = relay.chain.best
-      paraBlock = await para.produce({ number: rp.number, hash: rp.hash, storageRoot: rp.header.stateRoot }, relay.timestampOf(n))
+      const relayParent = { number: rp.number, hash: rp.hash, storageRoot: rp.header.stateRoot }
+      paraBlock = await para.produce(relayParent, relay.timestampOf(n))
+      // A fork before the relay chain takes the head: the new best para block is replaced by a sibling.
+      if (o.reorgEvery && paraBlock.number % o.reorgEvery === 0) paraBlock = await para.reorgBest(relayParent, relay.timestampOf(n))
       head = paraBlock.headerHex
     }
     const rb = await relay.produce(head)

@@ -1,7 +1,9 @@
 /**
  * Against the devnet chain: the feeder brings a worker from InitRuntime to the head across GRANDPA
  * set changes and the GRANDPA storage move; the worker's attestation registers it on the devnet para chain; it then sees its
- * registration, sends a BenchReport the chain accepts (initial score), and purges it.
+ * registration, sends a BenchReport the chain accepts (initial score), and purges it. Started computing,
+ * it answers the chain's heartbeat challenges; when its egress stops reaching the chain it becomes
+ * unresponsive on chain, and recovers once the egress is relayed again.
  */
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
@@ -22,7 +24,7 @@ let api: ApiPromise
 
 before(async () => {
   // The GRANDPA storage move at 30: set change 20 under :grandpa_authorities, 40 in Grandpa.Authorities.
-  dn = await startDevnet({ host: '127.0.0.1', paraPort: 0, relayPort: 0, blockMs: 6000, history: 50, justificationPeriod: 4, sessionBlocks: 20, pools: 1, grandpaV5At: 30 }, logger)
+  dn = await startDevnet({ host: '127.0.0.1', paraPort: 0, relayPort: 0, blockMs: 6000, history: 50, justificationPeriod: 4, sessionBlocks: 20, pools: 1, grandpaV5At: 30, heartbeatEvery: 2, heartbeatWindow: 8 }, logger)
   pr = await startPruntimes({ count: 1, host: '127.0.0.1', basePort: 0 }, logger)
   feeder = await Feeder.connect(dn.relayUrl, dn.paraUrl)
   api = await ApiPromise.create({ provider: new WsProvider(dn.paraUrl), noInitWarn: true, throwOnConnect: true })
@@ -117,4 +119,73 @@ test('the feeder syncs a worker from InitRuntime to the head, across set changes
   assert.equal(again.blocknum, again.paraHeadernum)
   assert.equal(info.registered, true)
   assert.equal(Number(info.pendingMessages), 0)
+})
+
+/** What a lifecycle does with the egress: every message from the on-chain next sequence on, in one forceBatch. */
+async function relayEgress(endpoint: string): Promise<number> {
+  const client = new PruntimeClient(endpoint)
+  const eg = await client.prpc<{ encodedMessages: Uint8Array }>('GetEgressMessages', 'google.protobuf.Empty', 'pruntime_rpc.GetEgressMessagesResponse')
+  const { bridgeRegistry } = await import('../../src/common/bridge-types.js')
+  const calls = []
+  for (const group of decodeEgressMessages(eg.encodedMessages)) {
+    const sender = u8aToHex(group.origin.subarray(1))
+    const next = Number(((await api.query.phalaMq!.offchainIngress!({ Worker: sender })).toJSON() as number | null) ?? 0)
+    for (const m of group.messages) {
+      if (Number(m.sequence) < next) continue
+      const signed = bridgeRegistry().createType('SignedMessage', {
+        message: { sender: { Worker: sender }, destination: u8aToHex(m.destination), payload: u8aToHex(m.payload) }, sequence: m.sequence, signature: u8aToHex(m.signature),
+      })
+      calls.push(api.tx.phalaMq!.syncOffchainMessage!(signed.toHex()))
+    }
+  }
+  if (calls.length) await submit(api.tx.utility!.forceBatch!(calls) as never)
+  return calls.length
+}
+
+test('a computing worker answers heartbeat challenges; with its egress not relayed it becomes unresponsive on chain, and recovers', async () => {
+  const w = pr.workers[0]!
+  const pubkey = '0x' + (await new PruntimeClient(w.endpoint).getInfo()).publicKey
+  assert.ok((await submit(api.tx.phalaStakePoolv2!.addWorker!(0, pubkey))).includes('phalaStakePoolv2.PoolWorkerAdded'))
+  assert.ok((await submit(api.tx.phalaStakePoolv2!.startComputing!(0, pubkey, 5_000n * 10n ** 12n))).includes('phalaComputation.WorkerStarted'))
+  const session = (await api.query.phalaComputation!.workerBindings!(pubkey)).toString()
+  const state = async (): Promise<string> => ((await api.query.phalaComputation!.sessions!(session)).toJSON() as { state: string }).state
+  const seen = new Set<string>()
+  const scan = async (from: number): Promise<number> => {
+    const best = (await api.rpc.chain.getHeader()).number.toNumber()
+    for (let n = from; n <= best; n++) {
+      for (const e of (await (await api.at(await api.rpc.chain.getBlockHash(n))).query.system.events()) as unknown as { event: { section: string; method: string } }[]) seen.add(`${e.event.section}.${e.event.method}`)
+    }
+    return best + 1
+  }
+  let from = await scan(1)
+
+  // Relayed: the heartbeats reach the chain, the worker stays responsive over many challenges (each
+  // submit() here makes blocks until inclusion, so a relay round lands ~10 para blocks after the last).
+  let relayed = 0
+  for (let i = 0; i < 6; i++) {
+    await dn.makeBlocks(4)
+    await feedWorker(feeder, w.endpoint, { logger })
+    relayed += await relayEgress(w.endpoint)
+  }
+  assert.ok(relayed >= 3, `heartbeats relayed: ${relayed}`)
+  from = await scan(from)
+  assert.ok(!seen.has('phalaComputation.WorkerEnterUnresponsive'), [...seen].join())
+  assert.equal(await state(), 'WorkerIdle')
+
+  // The egress stops reaching the chain (the worker is still fed): unresponsive within a few challenges.
+  for (let i = 0; i < 20 && (await state()) === 'WorkerIdle'; i++) {
+    await dn.makeBlocks(4)
+    await feedWorker(feeder, w.endpoint, { logger })
+  }
+  assert.equal(await state(), 'WorkerUnresponsive')
+  from = await scan(from)
+  assert.ok(seen.has('phalaComputation.WorkerEnterUnresponsive'))
+
+  // Relayed again: back to WorkerIdle.
+  await dn.makeBlocks(4)
+  await feedWorker(feeder, w.endpoint, { logger })
+  assert.ok(await relayEgress(w.endpoint) > 0)
+  assert.equal(await state(), 'WorkerIdle')
+  await scan(from)
+  assert.ok(seen.has('phalaComputation.WorkerExitUnresponsive'))
 })

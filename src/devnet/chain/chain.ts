@@ -32,6 +32,8 @@ export interface NewBlock {
 export interface ChainEvents {
   block: [BlockRecord]
   finalized: [BlockRecord]
+  /** The best block was retracted (a fork replaced it); a sibling follows as the next 'block'. */
+  retracted: [BlockRecord]
 }
 
 const SNAPSHOT_CACHE = 64
@@ -113,6 +115,19 @@ export class ChainStore extends EventEmitter<ChainEvents> {
     this.#byHash.set(rec.hash, number)
     this.emit('block', rec)
     return rec
+  }
+
+  /** Drop the best block (it must not be final): state, trie and indexes go back to its parent. */
+  retractBest(): BlockRecord {
+    const b = this.best
+    if (b.number <= this.#finalized || b.number === 0) throw new Error(`${this.name}: block ${b.number} is final and cannot be retracted`)
+    for (const [k] of b.changes) this.#trie.set(k, this.state.get(k, b.number - 1) ?? null)
+    this.state.revert(b.number, b.changes.map(([k]) => k))
+    this.blocks.pop()
+    this.#byHash.delete(b.hash)
+    this.#snapshots.delete(b.number)
+    this.emit('retracted', b)
+    return b
   }
 
   /** Move finality forward to block `n` (never backwards). */

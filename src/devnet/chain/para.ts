@@ -21,6 +21,9 @@ export class ParaChain {
   readonly info: ChainInfo
   /** Relay block number that included each para block's head (index = para number). */
   readonly #includedAt: number[] = []
+  /** The transactions (not inherents) of the best block, for a fork that retracts it. */
+  #userTxs: string[] = []
+  #forks = 0
 
   private constructor(runtime: ParaRuntime) {
     this.runtime = runtime
@@ -59,13 +62,29 @@ export class ParaChain {
   }
 
   /** Build the next para block on `relayParent` with the pool's ready transactions. */
-  async produce(relayParent: BlockContext['relayParent'], timestampMs: number): Promise<BlockRecord> {
+  async produce(relayParent: BlockContext['relayParent'], timestampMs: number, fork?: { mark: number }): Promise<BlockRecord> {
     const parent = this.chain.best
     const ctx: BlockContext = { ...this.context(), number: parent.number + 1, parentHash: parent.hash, timestampMs, relayParent }
     const built = this.runtime.buildBlock(this.stateAt(parent.number), ctx, this.pool.readyForBlock())
-    const rec = await this.chain.append({ extrinsics: built.extrinsics, changes: built.changes, digest: built.digest, timestampMs })
+    // A sibling carries a DigestItem::Other naming the fork, so it differs from the block it replaces.
+    const digest = fork ? [...built.digest, u8aToHex(u8aConcat(new Uint8Array([0]), compactToU8a(12), stringToU8a('prb-fork'), u64Le(fork.mark).subarray(0, 4)))] : built.digest
+    const rec = await this.chain.append({ extrinsics: built.extrinsics, changes: built.changes, digest, timestampMs })
     this.pool.onBlock(rec.number, rec.hash, built.included, built.dropped)
+    this.#userTxs = built.included.map((r) => rec.extrinsics[r.index]!)
     return rec
+  }
+
+  /**
+   * A fork: the best (not yet final) block is replaced by a sibling built on the same relay parent;
+   * its transactions go back to the pool (watchers see `retracted`) and from there into the sibling,
+   * i.e. they move to another block of the same height.
+   */
+  async reorgBest(relayParent: BlockContext['relayParent'], timestampMs: number): Promise<BlockRecord> {
+    const txs = this.#userTxs
+    const old = this.chain.retractBest()
+    this.pool.onRetracted(old.number, old.hash, txs)
+    this.#forks++
+    return this.produce(relayParent, timestampMs, { mark: this.#forks })
   }
 
   /** The relay block `relayNumber` holds the head of para block `paraNumber`. */

@@ -1,7 +1,7 @@
 /**
  * The para chain's transaction pool, as Substrate's: validity from the runtime, ready and future
  * queues by provides/requires tags, replacement by priority, watch statuses
- * (future, ready, inBlock, finalized, usurped, dropped, invalid) and the JSON-RPC errors of
+ * (future, ready, inBlock, retracted, finalized, usurped, dropped, invalid) and the JSON-RPC errors of
  * chain.md §8.
  */
 import { decodeAddress } from '@polkadot/util-crypto'
@@ -172,6 +172,29 @@ export class TxPool {
     }
     this.#promote()
     for (const [k, until] of this.#banned) if (until <= Date.now()) this.#banned.delete(k)
+  }
+
+  /**
+   * Para block `number` (`hash`) was retracted by a fork: its transactions go back to the pool, each
+   * watcher told `retracted`; they are revalidated against the new best state.
+   */
+  onRetracted(number: number, hash: string, txHexes: string[]): void {
+    const waiting = this.#awaitingFinality.get(number) ?? []
+    this.#awaitingFinality.delete(number)
+    const watchersOf = new Map(waiting.map((w) => [w.hash, w.watchers]))
+    for (const hex of txHexes) {
+      const v = this.#validate(hex)
+      const watchers = v.ok ? watchersOf.get(v.hash) ?? [] : []
+      for (const w of watchers) w.emit({ retracted: hash })
+      if (!v.ok) continue
+      this.#banned.delete(v.hash)
+      if (this.#txs.has(v.hash)) continue
+      this.#txs.set(v.hash, {
+        hash: v.hash, hex: hex.toLowerCase(), provides: v.provides, requires: v.requires, priority: v.priority,
+        signer: normalizeSigner(v.signer), nonce: v.nonce, status: 'future', seq: this.#seq++, watchers,
+      })
+    }
+    this.#promote()
   }
 
   /** Para block `n` (and all before it) is final: tell the watchers and end their subscriptions. */

@@ -45,6 +45,21 @@ export class VersionedState {
     this.#tipNumber = number
   }
 
+  /** Undo the writes of the tip block `number` (a retracted block); the state is then that of `number - 1`. */
+  revert(number: number, keys: Iterable<string>): void {
+    if (number !== this.#tipNumber || number < 1) throw new Error(`state: cannot revert block ${number} at tip ${this.#tipNumber}`)
+    for (const k of keys) {
+      const h = this.#hist.get(k)
+      if (!h || h.at[h.at.length - 1] !== number) continue
+      h.at.pop()
+      h.val.pop()
+      const prev = h.val.length ? h.val[h.val.length - 1] : null
+      if (prev === null || prev === undefined) this.#tip.delete(k)
+      else this.#tip.set(k, prev)
+    }
+    this.#tipNumber = number - 1
+  }
+
   get(key: string, number: number): string | undefined {
     if (number >= this.#tipNumber) return this.#tip.get(key)
     const h = this.#hist.get(key)

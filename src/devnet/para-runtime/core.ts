@@ -38,6 +38,14 @@ export interface ParaRuntimeOptions {
   pruntimeAllowList?: string[]
   /** PhalaRegistry.BenchmarkDuration (blocks) sent in WorkerEvent::BenchStart (default 50). */
   benchmarkDuration?: number
+  /**
+   * Heartbeats: every this many blocks the chain challenges every computing worker (SystemEvent::
+   * HeartbeatChallenge through the message queue, default 5; 0 = no challenges); a worker with more
+   * than `heartbeatWindow` unanswered challenges becomes unresponsive.
+   */
+  heartbeatEvery?: number
+  /** TokenomicParameters.heartbeat_window at genesis (default 10, as on Khala). */
+  heartbeatWindow?: number
   /** Chain name served by system_chain (default: the real chain's, 'Phala' or 'Khala'). */
   chainName?: string
   /** Where runtime bugs (a call handler throwing something that is not a DispatchError) are logged. */
@@ -47,7 +55,7 @@ export interface ParaRuntimeOptions {
 export interface ResolvedOptions {
   paraId: number; pools: number; poolFreeStake: bigint; endowment: bigint; extraEndowed: string[]; seed: string
   genesisTimeMs: number; relayGenesisHash?: string; pruntimeAllowList: string[]; benchmarkDuration: number; chainName: string
-  identity: ChainIdentity
+  identity: ChainIdentity; heartbeatEvery: number; heartbeatWindow: number
   logger?: Logger
 }
 
@@ -66,6 +74,8 @@ export function resolveOptions(o: ParaRuntimeOptions = {}): ResolvedOptions {
     pruntimeAllowList: (o.pruntimeAllowList ?? []).map((x) => x.toLowerCase()),
     benchmarkDuration: o.benchmarkDuration ?? 50,
     chainName: o.chainName ?? identity.para.name,
+    heartbeatEvery: o.heartbeatEvery ?? 5,
+    heartbeatWindow: o.heartbeatWindow ?? 10,
     logger: o.logger,
   }
   if (!Number.isInteger(r.paraId) || r.paraId < 0 || r.paraId > 0xffffffff) throw new Error(`paraId ${r.paraId} is not a u32; give a para id such as 2035`)

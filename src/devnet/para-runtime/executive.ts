@@ -15,6 +15,7 @@ import { checkSigned, parseExtrinsic, TxError, type ParsedXt } from './extrinsic
 import { createDispatcher, toDispatchError } from './dispatch.js'
 import { callWeight, feeFor, FEE_MODEL, reportedWeight, weightToFee } from './fees.js'
 import { incNonce, withdrawFee } from './pallets/balances.js'
+import { heartbeatOnFinalize } from './pallets/computation.js'
 
 export const MAX_POV_SIZE = 5 * 1024 * 1024
 
@@ -132,6 +133,7 @@ export function createExecutive(core: Core) {
 
     // finalize
     env.phase = { Finalization: null }
+    heartbeatOnFinalize(createDispatcher(core, env, it), ctx.parentHash)
     if (env.outbound.length) it.outboundMessages.put(overlay, env.outbound)
     overlay.set(it.events.key, encodeEvents(core, env.events))
     it.eventCount.put(overlay, env.events.length)

@@ -56,7 +56,7 @@ export function buildGenesis(core: Core): Map<string, string> {
   it.pruntimeAllowList.put(s, [u8aToHex(DEVNET_MRENCLAVE), ...opts.pruntimeAllowList])
   if (opts.relayGenesisHash) it.relayGenesisAllowList.put(s, [opts.relayGenesisHash])
   it.benchmarkDuration.put(s, opts.benchmarkDuration)
-  it.tokenomicParameters.put(s, defaultTokenomicParameters())
+  it.tokenomicParameters.put(s, { ...defaultTokenomicParameters(), heartbeatWindow: opts.heartbeatWindow })
   it.coolDownPeriod.put(s, COOL_DOWN_PERIOD_SECS)
 
   const alice = core.dev.Alice.publicKey

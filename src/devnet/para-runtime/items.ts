@@ -94,6 +94,8 @@ export function makeItems(core: Core) {
     nextSessionId: value('PhalaComputation', 'NextSessionId', ids.u32),
     tokenomicParameters: value('PhalaComputation', 'TokenomicParameters', ids.tokenomicParameters),
     coolDownPeriod: value('PhalaComputation', 'CoolDownPeriod', ids.u64),
+    heartbeatAnsweredAt: map<Uint8Array>('PhalaComputation', 'DevnetHeartbeatAnsweredAt', ids.accountId, ids.u32),
+    sessionsPrefix: mapKey('PhalaComputation', 'Sessions'),
     // PhalaStakePoolv2 / PhalaBasePool
     workerAssignments: map<Uint8Array>('PhalaStakePoolv2', 'WorkerAssignments', ids.workerPublicKey, ids.u64),
     subAccountPreimages: map<Uint8Array>('PhalaStakePoolv2', 'SubAccountPreimages', ids.accountId, ids.u64WorkerTuple),

@@ -147,6 +147,8 @@ export function phalaPallets(l: Lookup, t: PhalaTypeIds, indices: PalletIndices 
       plain('NextSessionId', t.u32, false, '0x00000000'),
       plain('TokenomicParameters', t.tokenomicParameters, true),
       plain('CoolDownPeriod', t.u64, false, '0x0000000000000000'),
+      // Devnet only: the last heartbeat challenge a computing session answered (the real chain's gatekeeper keeps this off chain).
+      map('DevnetHeartbeatAnsweredAt', t.accountId, t.u32),
     ] },
   }
 

@@ -23,6 +23,7 @@ import { PRuntimeError } from './errors.js'
 import { identityFromSeed, type WorkerIdentity } from './identity.js'
 import { syncParaHeaders, syncRelayHeaders, sameAuthorities, type RelayHeaderIn, type RelayState, type ParaHeaderState } from './light-client.js'
 import { GRANDPA_AUTHORITIES_STORAGE_KEY, GRANDPA_CURRENT_SET_ID_KEY, PARACHAIN_ID_KEY, TIMESTAMP_NOW_KEY, offchainIngressKey, registryWorkersKey, sessionsKey, workerBindingsKey } from './storage-keys.js'
+import { type Challenge, challengesIn, isHit, OUTBOUND_MESSAGES_KEY } from './heartbeat.js'
 import { EgressQueue, MINING_REPORT_TOPIC, REGISTRY_EVENT_TOPIC, benchReportPayload, heartbeatPayload } from './egress.js'
 
 export const PRUNTIME_VERSION = '2.2.0'
@@ -380,6 +381,7 @@ export class Phactory {
     let child: Map<string, Map<string, string>> | undefined
     let expectedNext = rt.nextBlockNumber
     let root = rt.stateRootHex
+    const challenges: Challenge[] = []
     for (const block of blocks) {
       const n = block.header.number.toNumber()
       if (n !== expectedNext) throw new PRuntimeError('BlockNumberMismatch')
@@ -398,6 +400,7 @@ export class Phactory {
         const key = u8aToHex(k)
         if (v === null) storage.delete(key)
         else storage.set(key, u8aToHex(v))
+        if (key === OUTBOUND_MESSAGES_KEY && v !== null) challenges.push(...challengesIn(n, u8aToHex(v)))
       }
       for (const [ck, changes] of block.changes.child) {
         const name = u8aToHex(ck)
@@ -421,12 +424,12 @@ export class Phactory {
     rt.stateRootHex = root
     rt.nextBlockNumber = expectedNext
     rt.validated = true
-    this.#afterBlocks(rt, blocks[0]!.header.number.toNumber())
+    this.#afterBlocks(rt, blocks[0]!.header.number.toNumber(), challenges)
     return expectedNext - 1
   }
 
   /** What the worker learns from its new state: registration, purges, messages to send. */
-  #afterBlocks(rt: Runtime, firstBlock: number): void {
+  #afterBlocks(rt: Runtime, firstBlock: number, challenges: Challenge[] = []): void {
     const pubkey = this.#identity.identity.publicKey
     const nowHex = rt.storage.get(TIMESTAMP_NOW_KEY)
     if (nowHex) rt.lastBlockTimeMs = Number(new ScaleReader(nowHex).u64())
@@ -440,6 +443,7 @@ export class Phactory {
     if (registered && !rt.registered) this.#opts.logger.info({ pubkey: u8aToHex(pubkey) }, 'worker sees its registration on chain')
     rt.registered = registered
     this.#heartbeat(rt, firstBlock)
+    this.#answerChallenges(rt, challenges)
     if (registered && !rt.benchReported) {
       // The chain scores iterations * 6 / (its now - start_time). Report a benchmark that started
       // 600 s before this block, so the blocks until the report lands lower the score by a few %.
@@ -466,6 +470,24 @@ export class Phactory {
       MINING_REPORT_TOPIC,
       heartbeatPayload({ sessionId: 0, challengeBlock, challengeTime: BigInt(Math.floor(rt.lastBlockTimeMs / 1000)), iterations: BigInt(this.#opts.benchScore ?? 2000) * 100n }),
     )
+  }
+
+  /** Heartbeats for the challenges among the dispatched blocks that hit this worker while it computes. */
+  #answerChallenges(rt: Runtime, challenges: Challenge[]): void {
+    if (challenges.length === 0) return
+    const pubkey = this.#identity.identity.publicKey
+    const session = rt.storage.get(workerBindingsKey(pubkey))
+    if (!session) return
+    const info = rt.storage.get(sessionsKey(hexToU8a(session)))
+    const state = info ? hexToU8a(info)[0] : undefined
+    if (state !== 1 && state !== 3) return // WorkerIdle, WorkerUnresponsive
+    for (const c of challenges) {
+      if (!isHit(c, pubkey)) continue
+      rt.egress.push(
+        MINING_REPORT_TOPIC,
+        heartbeatPayload({ sessionId: 0, challengeBlock: c.block, challengeTime: BigInt(Math.floor(rt.lastBlockTimeMs / 1000)), iterations: BigInt(this.#opts.benchScore ?? 2000) * 100n }),
+      )
+    }
   }
 
   egressMessages(): Uint8Array {

@@ -7,7 +7,7 @@ import { compactToU8a, hexToU8a, u8aConcat, u8aToHex } from '@polkadot/util'
 import { decodeAddress } from '@polkadot/util-crypto'
 import { encodeAuthorityList, u64Le } from '../../common/grandpa.js'
 import { type BlockRecord, type MethodTable, RpcError } from '../chain/index.js'
-import { encodeFeeDetails, RELAY_VALIDITY, u128Le } from '../chain/runtime-codec.js'
+import { encodeFeeDetails, RELAY_VALIDITY, u128Le } from '../chain/index.js'
 import type { RelayChain } from './relay.js'
 
 const BASE_FEE = 1_000_000n
