@@ -147,6 +147,8 @@ export interface TradeProducer {
 
 interface Pending {
   data: TradeJobData
+  /** Added to Redis (reconcile leaves the others to enqueue). */
+  added?: boolean
   waiters: Array<{ resolve: (r: TradeJobResult) => void; reject: (e: Error) => void }>
 }
 
@@ -177,6 +179,7 @@ export function createTradeProducer(o: TradeProducerOptions, deps: { logger: Log
   const reconcile = async (): Promise<void> => {
     for (const [id, p] of [...pending]) {
       if (closed) return
+      if (!p.added) continue
       const job = await queue.getJob(id)
       if (!job) {
         log.warn({ jobId: id }, 'a trade job vanished from Redis (restarted without persistence?); adding it again')
@@ -205,7 +208,7 @@ export function createTradeProducer(o: TradeProducerOptions, deps: { logger: Log
       const data = { action, payload } as TradeJobData
       const id = tradeJobId(data)
       const known = pending.get(id)
-      const entry = known ?? { data, waiters: [] }
+      const entry: Pending = known ?? { data, waiters: [] }
       const result = new Promise<TradeJobResult>((resolve, reject) => entry.waiters.push({ resolve, reject }))
       result.catch(() => undefined)
       if (known) return { jobId: id, result }
@@ -215,10 +218,14 @@ export function createTradeProducer(o: TradeProducerOptions, deps: { logger: Log
         const existing = await queue.getJob(id)
         if (existing) {
           const state = await existing.getState()
-          if (state !== 'completed' && state !== 'failed') return { jobId: id, result }
+          if (state !== 'completed' && state !== 'failed') {
+            entry.added = true
+            return { jobId: id, result }
+          }
           await existing.remove()
         }
         await add(id, data)
+        entry.added = true
       } catch (err) {
         pending.delete(id)
         throw err

@@ -421,6 +421,7 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
       } catch {
         return
       }
+      log.trace({ lanes: lanes.size }, 'tick')
       await Promise.all([...lanes.values()].map((l) => l.tick().catch((err: unknown) => log.debug({ err }, 'lane tick failed'))))
     }
   }
