@@ -135,6 +135,13 @@ export class OperatorLane {
     return this.#flights.has(nonce)
   }
 
+  /** Follow an open journal record this lane does not hold yet (read from the chain first). */
+  adopt(rec: TxRecord): void {
+    if (this.#flights.has(rec.nonce) || rec.result) return
+    this.#flights.set(rec.nonce, { rec, state: 'lost', checkAt: 0, submissions: 1, busy: false })
+    this.#next = Math.max(this.#next, rec.nonce + 1)
+  }
+
   /** Send as many batches as there are free slots. */
   async pump(): Promise<void> {
     if (this.#pumping || this.#stopped) return
@@ -287,7 +294,6 @@ export class OperatorLane {
     const onChain = await this.#d.chain.nextIndex(this.address)
     this.#log.warn({ err, nonce: f.rec.nonce, chainNext: onChain }, `operator ${this.address}: nonce ${f.rec.nonce} is outdated (is the account used elsewhere?); re-reading it and sending the calls again`)
     this.#next = Math.max(this.#next, onChain)
-    if (f.batch) f.batch.attempts = Math.max(0, f.batch.attempts - 1)
     await this.#resolve(f, { kind: 'returned', reason: `nonce ${f.rec.nonce} was outdated` })
   }
 
