@@ -115,6 +115,8 @@ export class TradeJobError extends PrbError {
   }
 }
 
+const BULL_BOOKKEEPING = /^Missing (lock|key) for job /
+
 export interface TradeJobHandle {
   jobId: string
   /** Resolves with the job's result; rejects with TradeJobError carrying the trader's reason. */
@@ -149,6 +151,8 @@ interface Pending {
   data: TradeJobData
   /** Added to Redis (reconcile leaves the others to enqueue). */
   added?: boolean
+  /** Failed by Bull's bookkeeping: reconcile adds it again. */
+  readd?: boolean
   waiters: Array<{ resolve: (r: TradeJobResult) => void; reject: (e: Error) => void }>
 }
 
@@ -164,6 +168,13 @@ export function createTradeProducer(o: TradeProducerOptions, deps: { logger: Log
   const settle = (id: string, ok: boolean, value: unknown): void => {
     const p = pending.get(id)
     if (!p) return
+    // Bull's own lock bookkeeping, not the trader's verdict: after a Redis restart two deliveries of
+    // one job share the worker's lock token. The job is added again; the trader answers it from
+    // what it remembers (or its journal) without sending anything.
+    if (!ok && BULL_BOOKKEEPING.test(String(value))) {
+      p.readd = true
+      return
+    }
     pending.delete(id)
     for (const w of p.waiters) {
       if (ok) w.resolve(parseResult(value))
@@ -184,6 +195,15 @@ export function createTradeProducer(o: TradeProducerOptions, deps: { logger: Log
       if (!job) {
         log.warn({ jobId: id }, 'a trade job vanished from Redis (restarted without persistence?); adding it again')
         await add(id, p.data)
+        continue
+      }
+      if (p.readd || (job.finishedOn && job.failedReason && BULL_BOOKKEEPING.test(job.failedReason))) {
+        p.readd = false
+        if (job.finishedOn) {
+          log.info({ jobId: id, reason: job.failedReason }, 'a trade job was failed by Bull\'s lock bookkeeping, not by the trader; adding it again')
+          await job.remove()
+          await add(id, p.data)
+        }
         continue
       }
       if (job.finishedOn) {
