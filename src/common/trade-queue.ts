@@ -115,6 +115,8 @@ export class TradeJobError extends PrbError {
   }
 }
 
+const BULL_BOOKKEEPING = /^Missing (lock|key) for job /
+
 export interface TradeJobHandle {
   jobId: string
   /** Resolves with the job's result; rejects with TradeJobError carrying the trader's reason. */
@@ -147,6 +149,10 @@ export interface TradeProducer {
 
 interface Pending {
   data: TradeJobData
+  /** Added to Redis (reconcile leaves the others to enqueue). */
+  added?: boolean
+  /** Failed by Bull's bookkeeping: reconcile adds it again. */
+  readd?: boolean
   waiters: Array<{ resolve: (r: TradeJobResult) => void; reject: (e: Error) => void }>
 }
 
@@ -162,6 +168,13 @@ export function createTradeProducer(o: TradeProducerOptions, deps: { logger: Log
   const settle = (id: string, ok: boolean, value: unknown): void => {
     const p = pending.get(id)
     if (!p) return
+    // Bull's own lock bookkeeping, not the trader's verdict: after a Redis restart two deliveries of
+    // one job share the worker's lock token. The job is added again; the trader answers it from
+    // what it remembers (or its journal) without sending anything.
+    if (!ok && BULL_BOOKKEEPING.test(String(value))) {
+      p.readd = true
+      return
+    }
     pending.delete(id)
     for (const w of p.waiters) {
       if (ok) w.resolve(parseResult(value))
@@ -177,10 +190,20 @@ export function createTradeProducer(o: TradeProducerOptions, deps: { logger: Log
   const reconcile = async (): Promise<void> => {
     for (const [id, p] of [...pending]) {
       if (closed) return
+      if (!p.added) continue
       const job = await queue.getJob(id)
       if (!job) {
         log.warn({ jobId: id }, 'a trade job vanished from Redis (restarted without persistence?); adding it again')
         await add(id, p.data)
+        continue
+      }
+      if (p.readd || (job.finishedOn && job.failedReason && BULL_BOOKKEEPING.test(job.failedReason))) {
+        p.readd = false
+        if (job.finishedOn) {
+          log.info({ jobId: id, reason: job.failedReason }, 'a trade job was failed by Bull\'s lock bookkeeping, not by the trader; adding it again')
+          await job.remove()
+          await add(id, p.data)
+        }
         continue
       }
       if (job.finishedOn) {
@@ -205,7 +228,7 @@ export function createTradeProducer(o: TradeProducerOptions, deps: { logger: Log
       const data = { action, payload } as TradeJobData
       const id = tradeJobId(data)
       const known = pending.get(id)
-      const entry = known ?? { data, waiters: [] }
+      const entry: Pending = known ?? { data, waiters: [] }
       const result = new Promise<TradeJobResult>((resolve, reject) => entry.waiters.push({ resolve, reject }))
       result.catch(() => undefined)
       if (known) return { jobId: id, result }
@@ -215,10 +238,14 @@ export function createTradeProducer(o: TradeProducerOptions, deps: { logger: Log
         const existing = await queue.getJob(id)
         if (existing) {
           const state = await existing.getState()
-          if (state !== 'completed' && state !== 'failed') return { jobId: id, result }
+          if (state !== 'completed' && state !== 'failed') {
+            entry.added = true
+            return { jobId: id, result }
+          }
           await existing.remove()
         }
         await add(id, data)
+        entry.added = true
       } catch (err) {
         pending.delete(id)
         throw err

@@ -9,6 +9,7 @@ import type { TradeCall } from './actions.js'
 import type { Vec } from '@polkadot/types'
 import { blake2AsHex } from '@polkadot/util-crypto'
 import type { ChainConnection } from '../common/chain.js'
+import { TimeoutError } from '../common/errors.js'
 import type { Logger } from '../common/logger.js'
 import type { TxItemOutcome, TxResult } from './journal.js'
 
@@ -48,6 +49,17 @@ export interface ChainView {
   limits(): Promise<Limits>
   /** Ref time of one call of this kind (asked once per kind). */
   weightOf(call: TradeCall, signer: string): Promise<bigint>
+}
+
+/** `p`, or a TimeoutError after `ms` (for @polkadot/api calls, which have no deadline of their own). */
+export function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      t = setTimeout(() => reject(new TimeoutError(`${what}: no answer within ${ms} ms`)), ms)
+    }),
+  ]).finally(() => clearTimeout(t))
 }
 
 /** `section.Name: docs` of a dispatch error, as upstream's resolveDispatchError. */
@@ -100,11 +112,13 @@ export function createChainView(deps: { conn: ChainConnection; logger: Logger })
     async stop() {
       await Promise.all(unsubs.map((u) => u().catch(() => undefined)))
     },
-    api: () => conn.api(),
+    api: () => withDeadline(conn.api(), 120_000, 'the parachain API'),
     async accountNonce(address) {
+      // Raw RPC (with the connection's deadline): an api.query made while the socket is down can wait forever.
       const api = await conn.api()
-      const info = await api.query.system.account(address)
-      return (info as unknown as { nonce: { toNumber(): number } }).nonce.toNumber()
+      const raw = await conn.rpc<string | null>('state_getStorage', [api.query.system.account.key(address)])
+      if (!raw) return 0
+      return (api.registry.createType('FrameSystemAccountInfo', raw) as unknown as { nonce: { toNumber(): number } }).nonce.toNumber()
     },
     async nextIndex(address) {
       return Number(await conn.rpc<number>('system_accountNextIndex', [address]))
@@ -188,7 +202,7 @@ export function createChainView(deps: { conn: ChainConnection; logger: Logger })
       if (!w) {
         w = (async () => {
           const api = await conn.api()
-          const info = await api.tx(api.createType('Call', call.toHex())).paymentInfo(signer)
+          const info = await withDeadline(api.tx(api.createType('Call', call.toHex())).paymentInfo(signer), 30_000, `payment info of ${kind}`)
           return info.weight.refTime.toBigInt()
         })()
         weights.set(kind, w)

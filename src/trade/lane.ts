@@ -18,7 +18,7 @@ import type { TradeCall } from './actions.js'
 import { blake2AsHex } from '@polkadot/util-crypto'
 import type { ChainConnection } from '../common/chain.js'
 import type { Logger } from '../common/logger.js'
-import type { ChainView } from './chain-view.js'
+import { withDeadline, type ChainView } from './chain-view.js'
 import { classifySubmitError } from './errors.js'
 import type { Journal, TxRecord, TxResult } from './journal.js'
 
@@ -135,6 +135,13 @@ export class OperatorLane {
     return this.#flights.has(nonce)
   }
 
+  /** Follow an open journal record this lane does not hold yet (read from the chain first). */
+  adopt(rec: TxRecord): void {
+    if (this.#flights.has(rec.nonce) || rec.result) return
+    this.#flights.set(rec.nonce, { rec, state: 'lost', checkAt: 0, submissions: 1, busy: false })
+    this.#next = Math.max(this.#next, rec.nonce + 1)
+  }
+
   /** Send as many batches as there are free slots. */
   async pump(): Promise<void> {
     if (this.#pumping || this.#stopped) return
@@ -142,7 +149,7 @@ export class OperatorLane {
     try {
       await this.ready()
       while (!this.#stopped && this.busySlots < this.#o.concurrency) {
-        const batch = await this.#d.source.take(this)
+        const batch = await withDeadline(this.#d.source.take(this), 120_000, 'forming a batch')
         if (!batch) break
         await this.#send(batch, this.#next++)
       }
@@ -156,12 +163,13 @@ export class OperatorLane {
   /** Periodic work: follow flights whose watch is lost or overdue. */
   async tick(): Promise<void> {
     if (this.#stopped || !this.#ready) return
+    await this.#probe().catch((err: unknown) => this.#log.debug({ err }, 'reading the operator nonce failed'))
     const now = Date.now()
     const due = [...this.#flights.values()].filter((f) => !f.busy && f.checkAt <= now && f.state !== 'new')
     for (const f of due.sort((a, b) => a.rec.nonce - b.rec.nonce)) {
       f.busy = true
       try {
-        await this.#check(f)
+        await withDeadline(this.#check(f), 120_000, `following nonce ${f.rec.nonce}`)
       } catch (err) {
         f.checkAt = Date.now() + 1000
         this.#log.debug({ err, nonce: f.rec.nonce }, 'reading the chain for an extrinsic failed; again soon')
@@ -171,6 +179,21 @@ export class OperatorLane {
     }
     void this.pump()
   }
+
+  /**
+   * A watch can miss statuses (a node may send them before the subscription id; polkadot.js keeps
+   * only the last early one): once a second, the operator's nonce tells whether a watched extrinsic
+   * that reported nothing has landed; then it is read from the chain at once instead of at the deadline.
+   */
+  async #probe(): Promise<void> {
+    const quiet = [...this.#flights.values()].filter((f) => (f.state === 'pool' || f.state === 'new') && !f.busy && Date.now() - f.rec.sentAt > 1000)
+    if (quiet.length === 0 || Date.now() - this.#probedAt < 1000) return
+    this.#probedAt = Date.now()
+    const onChain = await this.#d.chain.accountNonce(this.address)
+    for (const f of quiet) if (f.rec.nonce < onChain) f.checkAt = 0
+  }
+
+  #probedAt = 0
 
   stop(): void {
     this.#stopped = true
@@ -221,6 +244,7 @@ export class OperatorLane {
     await this.#d.journal.put(rec)
     await this.#d.journal.logSent({ a: this.address, n: nonce, h: s.hash, c: blake2AsHex(callHex, 256) })
     this.sentCount++
+    this.#log.debug({ nonce, calls: batch.items.length, pid: batch.pid, hash: s.hash }, 'sending an extrinsic')
     try {
       await this.#submit(f)
     } finally {
@@ -270,11 +294,11 @@ export class OperatorLane {
     const onChain = await this.#d.chain.nextIndex(this.address)
     this.#log.warn({ err, nonce: f.rec.nonce, chainNext: onChain }, `operator ${this.address}: nonce ${f.rec.nonce} is outdated (is the account used elsewhere?); re-reading it and sending the calls again`)
     this.#next = Math.max(this.#next, onChain)
-    if (f.batch) f.batch.attempts = Math.max(0, f.batch.attempts - 1)
     await this.#resolve(f, { kind: 'returned', reason: `nonce ${f.rec.nonce} was outdated` })
   }
 
   #onStatus(f: Flight, st: unknown): void {
+    this.#log.trace({ nonce: f.rec.nonce, st }, 'watch status')
     if (!this.#flights.has(f.rec.nonce) || this.#flights.get(f.rec.nonce) !== f) return
     if (typeof st === 'string') {
       if (st === 'future' || st === 'ready') {
@@ -326,6 +350,7 @@ export class OperatorLane {
 
   async #resolve(f: Flight, result: TxResult): Promise<void> {
     if (this.#flights.get(f.rec.nonce) !== f) return
+    this.#log.debug({ nonce: f.rec.nonce, kind: result.kind }, 'extrinsic resolved')
     this.#flights.delete(f.rec.nonce)
     void f.unwatch?.().catch(() => undefined)
     await this.#d.journal.resolve(f.rec, result)
@@ -336,6 +361,7 @@ export class OperatorLane {
   /** Find out on chain what became of an extrinsic whose watch is lost or overdue. */
   async #check(f: Flight): Promise<void> {
     const rec = f.rec
+    this.#log.debug({ nonce: rec.nonce, state: f.state, submissions: f.submissions }, 'reading the chain for an extrinsic')
     const chain = this.#d.chain
     const heads = chain.heads
     if (f.state === 'inBlock' && f.inBlock && f.inBlock.number >= 0 && heads.finalized >= f.inBlock.number) {

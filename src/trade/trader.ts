@@ -113,6 +113,7 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
   const batchSize = o.batchSize ?? 30
   const batchMs = o.batchMs ?? 1000
   const keep = o.keepJobs ?? DEFAULT_KEEP_JOBS
+  const maxAttempts = o.maxAttempts ?? 3
   const abort = new AbortController()
   setMaxListeners(0, abort.signal)
   const chain: ChainView = createChainView({ conn: deps.chain, logger: log })
@@ -204,7 +205,15 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
       }
       return
     }
-    // Returned: the calls never executed; they go out again (first in their pool's line).
+    // Returned: the calls never executed; they go out again (first in their pool's line), a bounded number of times.
+    const attempts = (batch?.attempts ?? 0) + 1
+    if (attempts >= maxAttempts) {
+      for (const id of new Set(rec.items.map((i) => i[0]))) {
+        const run = runs.get(id)
+        if (run) failRun(run, `sent ${attempts} times and never executed (last: ${result.reason}); is the operator account ${rec.address} used by another signer?`)
+      }
+      return
+    }
     log.info({ nonce: rec.nonce, operator: rec.address, reason: result.reason }, `calls of an extrinsic go out again: ${result.reason}`)
     const items: LaneItem[] = batch?.items ?? []
     if (!batch) {
@@ -217,7 +226,7 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
     for (const id of new Set(live.map((i) => i.jobId))) progress(runs.get(id)!, 'RP_SHOULD_RETRY')
     const pq = pools.get(rec.pid)
     if (pq && live.length) {
-      for (const i of live) pq.attempts.set(i, (batch?.attempts ?? 0))
+      for (const i of live) pq.attempts.set(i, attempts)
       pq.items.unshift(...live)
       pq.firstAt = 0
       void pq.lane.pump()
@@ -279,7 +288,7 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
     let lane = lanes.get(pool.operator.address)
     if (!lane) {
       lane = new OperatorLane(pool.operator, {
-        concurrency: o.poolConcurrency ?? 1, eraPeriod: o.eraPeriod ?? 64, txTimeoutMs: o.txTimeoutMs ?? 120_000, maxAttempts: o.maxAttempts ?? 3,
+        concurrency: o.poolConcurrency ?? 1, eraPeriod: o.eraPeriod ?? 64, txTimeoutMs: o.txTimeoutMs ?? 120_000, maxAttempts,
       }, { conn: deps.chain, chain, journal, logger: log, source, onResolved, onInBlock })
       lanes.set(pool.operator.address, lane)
     }
@@ -309,20 +318,26 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
   /** Calls of the job already sent (by this trader or one before it), from the journal. */
   const recoverSent = async (run: JobRun): Promise<Set<number>> => {
     const covered = new Set<number>()
-    const recs = (await journal.forJob(run.id)).sort((a, b) => a.sentAt - b.sentAt)
+    let recs = await journal.forJob(run.id)
+    if (recs.length === 0) return covered
+    // The lanes of open records read the journal and the chain first; then the records are read
+    // again, so one resolved meanwhile is seen with its outcome (never taken for unsent).
+    for (const rec of recs.filter((r) => !r.result)) {
+      const pool = await deps.pools.get(rec.pid)
+      poolQueue(pool)
+      await laneFor(pool).ready()
+    }
+    recs = (await journal.forJob(run.id)).sort((a, b) => a.sentAt - b.sentAt)
     for (const rec of recs) {
       const mine = rec.items.map((it, i) => ({ it, i })).filter(({ it }) => it[0] === run.id)
       if (mine.length === 0) continue
-      if (!rec.result) {
-        // Still open: its lane follows it (and reports to this run).
-        const pool = await deps.pools.get(rec.pid)
-        const lane = laneFor(pool)
-        poolQueue(pool)
-        await lane.ready()
-        if (lane.has(rec.nonce)) for (const { it } of mine) covered.add(it[1])
+      const r = rec.result
+      if (!r) {
+        // Still open: its lane follows it and reports to this run.
+        lanes.get(rec.address)?.adopt(rec)
+        for (const { it } of mine) covered.add(it[1])
         continue
       }
-      const r = rec.result
       if (r.kind === 'returned') {
         for (const { it } of mine) covered.delete(it[1])
         continue
@@ -333,7 +348,7 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
         else setResult(run, it[1], { index: it[1], call: it[2], ok: r.items[i]!.ok, ...(r.items[i]!.error ? { error: r.items[i]!.error } : {}), blockHash: r.blockHash, blockNumber: r.blockNumber, extrinsicHash: rec.hash, nonce: rec.nonce })
       }
     }
-    if (recs.length) log.info({ jobId: run.id, calls: covered.size }, `job ${run.id} was sent before (a previous trader stopped mid-way); following its ${covered.size} call(s) instead of sending them again`)
+    log.info({ jobId: run.id, calls: covered.size }, `job ${run.id} was sent before (a previous trader stopped mid-way); following its ${covered.size} call(s) instead of sending them again`)
     return covered
   }
 
@@ -421,6 +436,7 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
       } catch {
         return
       }
+      log.trace({ lanes: lanes.size }, 'tick')
       await Promise.all([...lanes.values()].map((l) => l.tick().catch((err: unknown) => log.debug({ err }, 'lane tick failed'))))
     }
   }

@@ -3,11 +3,14 @@
  * ListPool with operators encrypted by its LIFECYCLE key, workers made by the test (registration
  * payloads with a devnet IAS report, signed MQ messages) and readers of what landed on chain.
  */
+import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
+import { Redis } from 'ioredis'
 import { join } from 'node:path'
 import { ApiPromise, WsProvider } from '@polkadot/api'
 import { Keyring } from '@polkadot/keyring'
 import type { KeyringPair } from '@polkadot/keyring/types'
+import type { SignedBlock } from '@polkadot/types/interfaces'
 import { blake2AsU8a, cryptoWaitReady, sr25519PairFromSeed, sr25519Sign } from '@polkadot/util-crypto'
 import { bnToU8a, stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util'
 import { createLogger, type Logger } from '../../src/common/logger.js'
@@ -190,9 +193,13 @@ export async function landedCalls(api: ApiPromise, signers: string[]): Promise<L
   const best = (await api.rpc.chain.getHeader()).number.toNumber()
   const out: LandedCall[] = []
   const want = new Set(signers)
-  for (let n = 1; n <= best; n++) {
-    const hash = await api.rpc.chain.getBlockHash(n)
-    const block = await api.rpc.chain.getBlock(hash)
+  // In parallel chunks: the latency test's node answers 500 ms late.
+  const blocks: Array<{ n: number; block: SignedBlock }> = []
+  for (let from = 1; from <= best; from += 64) {
+    const ns = Array.from({ length: Math.min(64, best - from + 1) }, (_, i) => from + i)
+    blocks.push(...await Promise.all(ns.map(async (n) => ({ n, block: await api.rpc.chain.getBlock(await api.rpc.chain.getBlockHash(n)) }))))
+  }
+  for (const { n, block } of blocks) {
     block.block.extrinsics.forEach((xt, i) => {
       if (!xt.isSigned || !want.has(xt.signer.toString())) return
       let call = xt.method
@@ -214,3 +221,29 @@ export async function landedCalls(api: ApiPromise, signers: string[]): Promise<L
 export async function poolEmpty(devnet: Devnet): Promise<void> {
   await waitFor(() => devnet.para.pool.size === 0, 60_000, () => `devnet pool still holds ${devnet.para.pool.size}`)
 }
+
+/** The nonce rule, from the journal's submission log: one content per (operator, nonce). */
+export async function nonceContents(redisUrl: string): Promise<Map<string, Set<string>>> {
+  const r = new Redis(redisUrl)
+  const sent = (await r.lrange('prb:trade:sent', 0, -1)).map((s) => JSON.parse(s) as { a: string; n: number; c: string })
+  r.disconnect()
+  const m = new Map<string, Set<string>>()
+  for (const e of sent) {
+    const key = `${e.a}#${e.n}`
+    m.set(key, (m.get(key) ?? new Set()).add(e.c))
+  }
+  return m
+}
+
+/** Every message of `messages` executed exactly once, in forceBatches of Alice or Bob. */
+export async function assertOnceOnChain(api: ApiPromise, signers: string[], messages: string[]): Promise<void> {
+  const landed = await landedCalls(api, signers)
+  const counts = new Map<string, number>()
+  for (const c of landed) counts.set(c.argsHex, (counts.get(c.argsHex) ?? 0) + 1)
+  const want = messages.map((m) => api.tx.phalaMq.syncOffchainMessage(api.createType('PhalaMqSignedMessage', m)).method.toHex())
+  const twice = want.filter((w) => (counts.get(w) ?? 0) > 1)
+  const missing = want.filter((w) => !counts.get(w))
+  assert.equal(twice.length, 0, `${twice.length} call(s) executed twice`)
+  assert.equal(missing.length, 0, `${missing.length} call(s) never executed`)
+}
+

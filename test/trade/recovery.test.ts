@@ -17,7 +17,7 @@ import { createTradeProducer, type TradeJobHandle } from '../../src/common/trade
 import type { Devnet } from '../../src/devnet/index.js'
 import { createPoolDirectory, createTrader, loadLifecycleKey, walkiePoolSource } from '../../src/trade/index.js'
 import {
-  connectApi, keyring, landedCalls, noiseMessage, sendFinal, startFakeLifecycle, startRedis, startTradeDevnet, testLogger, traderWalkie,
+  assertOnceOnChain, connectApi, keyring, noiseMessage, nonceContents, sendFinal, startFakeLifecycle, startRedis, startTradeDevnet, testLogger, traderWalkie,
   waitFor, type FakeLifecycle,
 } from './helpers.js'
 
@@ -45,31 +45,6 @@ after(async () => {
   await devnet?.stop()
   rmSync(keyDir, { recursive: true, force: true })
 })
-
-/** The nonce rule, from the journal's submission log: one content per (operator, nonce). */
-async function nonceContents(redisUrl: string): Promise<Map<string, Set<string>>> {
-  const r = new Redis(redisUrl)
-  const sent = (await r.lrange('prb:trade:sent', 0, -1)).map((s) => JSON.parse(s) as { a: string; n: number; c: string })
-  r.disconnect()
-  const m = new Map<string, Set<string>>()
-  for (const e of sent) {
-    const key = `${e.a}#${e.n}`
-    m.set(key, (m.get(key) ?? new Set()).add(e.c))
-  }
-  return m
-}
-
-/** Every message of `messages` executed exactly once, in forceBatches of Alice or Bob. */
-async function assertOnceOnChain(messages: string[]): Promise<void> {
-  const landed = await landedCalls(api, [alice.address, bob.address])
-  const counts = new Map<string, number>()
-  for (const c of landed) counts.set(c.argsHex, (counts.get(c.argsHex) ?? 0) + 1)
-  const want = messages.map((m) => api.tx.phalaMq.syncOffchainMessage(api.createType('PhalaMqSignedMessage', m)).method.toHex())
-  const twice = want.filter((w) => (counts.get(w) ?? 0) > 1)
-  const missing = want.filter((w) => !counts.get(w))
-  assert.equal(twice.length, 0, `${twice.length} call(s) executed twice`)
-  assert.equal(missing.length, 0, `${missing.length} call(s) never executed`)
-}
 
 function startChild(o: Record<string, unknown>): { proc: ChildProcess; ready: Promise<void> } {
   const proc = spawn(process.execPath, ['--import', 'tsx', '--import', './src/polyfill.ts', 'test/trade/trader-child.ts', JSON.stringify(o)], { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -117,7 +92,7 @@ test('a trader killed with SIGKILL mid-batch, then another: every job finishes o
   assert.equal(failed.length, 0, `failed jobs: ${failed.map((f) => String(f.reason)).slice(0, 3).join(' | ')}`)
   const completed = await r.zcard('bull:prbmq__main:completed')
   assert.equal(completed, 60, 'every job completed once')
-  await assertOnceOnChain(messages)
+  await assertOnceOnChain(api, [alice.address, bob.address], messages)
   for (const [key, contents] of await nonceContents(redis.url)) assert.equal(contents.size, 1, `nonce ${key} signed with ${contents.size} contents`)
   second.proc.kill('SIGTERM')
   await new Promise((res) => second.proc.once('exit', res))
@@ -153,5 +128,5 @@ test('Redis restarted empty mid-run: producers re-add their jobs, the trader att
   const results = await Promise.allSettled(handles.map((h) => h.result))
   const failed = results.filter((x) => x.status === 'rejected') as PromiseRejectedResult[]
   assert.equal(failed.length, 0, `failed jobs: ${failed.map((f) => String(f.reason)).slice(0, 3).join(' | ')}`)
-  await assertOnceOnChain(messages)
+  await assertOnceOnChain(api, [alice.address, bob.address], messages)
 })

@@ -1,0 +1,107 @@
+/**
+ * The trader's throughput on the devnet (a para block every 500 ms, final one relay block later):
+ * JOBS single-call jobs (BATCH_SYNC_MQ_MESSAGE, each message from its own sender) over 4 pools
+ * with 4 operators (pool 0 direct, pools 1-3 proxied), batched (PHALA_TRADE_BATCH_SIZE 30, as
+ * deployed), then BASELINE_JOBS with batch size 1 (upstream without batching: one extrinsic per
+ * call). One JSON line: calls per second finalized (total and per pool), extrinsics sent,
+ * duplicate nonces (same operator and nonce signed with two contents), calls executed twice on
+ * chain, lost jobs (not finished ok).
+ *   node --import tsx --import ./src/polyfill.ts test/bench/trade.bench.ts [jobs] [baselineJobs]
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { ApiPromise } from '@polkadot/api'
+import type { KeyringPair } from '@polkadot/keyring/types'
+import { createChainConnection } from '../../src/common/chain.js'
+import { createTradeProducer, type TradeJobHandle } from '../../src/common/trade-queue.js'
+import { createPoolDirectory, createTrader, loadLifecycleKey, walkiePoolSource } from '../../src/trade/index.js'
+import {
+  connectApi, keyring, landedCalls, noiseMessage, nonceContents, sendFinal, startFakeLifecycle, startRedis, startTradeDevnet, testLogger, traderWalkie,
+} from '../trade/helpers.js'
+
+const JOBS = Number(process.argv[2] ?? 10_000)
+const BASELINE_JOBS = Number(process.argv[3] ?? 400)
+const POOLS = 4
+
+const k = keyring()
+const alice = k.addFromUri('//Alice')
+const operators: KeyringPair[] = [alice, k.addFromUri('//Bob'), k.addFromUri('//Charlie'), k.addFromUri('//Dave')]
+
+const keyDir = mkdtempSync(join(tmpdir(), 'prb-trade-bench-'))
+const devnet = await startTradeDevnet({ blockMs: 250, pools: POOLS })
+const api: ApiPromise = await connectApi(devnet.paraUrl)
+for (const op of operators.slice(1)) await sendFinal(api, api.tx.proxy.addProxy(op.address, 'Any', 0), alice)
+const chainIdentity = devnet.para.chain.byNumber(1)!.hash
+const lifecycle = await startFakeLifecycle(keyDir, chainIdentity, operators.map((op, pid) => (pid === 0 ? { pid, operator: op } : { pid, operator: op, real: alice })))
+const walkie = traderWalkie(chainIdentity, lifecycle.address)
+await walkie.start()
+
+interface RunResult {
+  jobs: number
+  batchSize: number
+  seconds: number
+  callsPerSecFinalized: number
+  callsPerSecPerPool: number[]
+  extrinsicsSent: number
+  duplicateNonces: number
+  callsExecutedTwice: number
+  lostJobs: number
+}
+
+async function run(jobs: number, batchSize: number, salt: string): Promise<RunResult> {
+  const redis = await startRedis()
+  const conn = createChainConnection({ url: devnet.paraUrl, name: 'para', reconnect: { minMs: 100, maxMs: 1000 } }, { logger: testLogger() })
+  conn.start()
+  const pools = createPoolDirectory({}, { source: walkiePoolSource(walkie), lifecycleKey: () => loadLifecycleKey(keyDir), logger: testLogger() })
+  const trader = createTrader({ redisUrl: redis.url, batchSize, batchMs: 1000, progressLogMs: 0 }, { logger: testLogger(), chain: conn, pools })
+  await trader.start()
+  const producer = createTradeProducer({ redisUrl: redis.url, reconcileMs: 10_000 }, { logger: testLogger() })
+  const messages = Array.from({ length: jobs }, (_, i) => noiseMessage(api, i, salt))
+  const t0 = performance.now()
+  const handles: TradeJobHandle[] = []
+  for (let i = 0; i < jobs; i += 200) {
+    handles.push(...await Promise.all(messages.slice(i, i + 200).map((m, j) => producer.enqueue('BATCH_SYNC_MQ_MESSAGE', { pid: String((i + j) % POOLS), messages: [m] }))))
+  }
+  const donePerPool = new Array<number>(POOLS).fill(0)
+  const lastPerPool = new Array<number>(POOLS).fill(0)
+  const results = await Promise.allSettled(handles.map((h, i) => h.result.then((r) => {
+    donePerPool[i % POOLS]!++
+    lastPerPool[i % POOLS] = performance.now()
+    return r
+  })))
+  const seconds = (performance.now() - t0) / 1000
+  const lostJobs = results.filter((r) => r.status !== 'fulfilled' || !r.value.calls.every((c) => c.ok)).length
+  const sent = trader.stats().extrinsicsSent
+  const duplicateNonces = [...(await nonceContents(redis.url)).values()].filter((s) => s.size > 1).length
+  await producer.close()
+  await trader.stop()
+  await conn.stop()
+  await redis.stop()
+  const landed = await landedCalls(api, operators.map((o) => o.address))
+  const counts = new Map<string, number>()
+  for (const c of landed) counts.set(c.argsHex, (counts.get(c.argsHex) ?? 0) + 1)
+  const mine = new Set<string>(messages.map((m) => api.tx.phalaMq.syncOffchainMessage(api.createType('PhalaMqSignedMessage', m)).method.toHex()))
+  const callsExecutedTwice = [...counts].filter(([h, n]) => mine.has(h) && n > 1).length
+  return {
+    jobs, batchSize, seconds: +seconds.toFixed(1),
+    callsPerSecFinalized: +((jobs - lostJobs) / seconds).toFixed(1),
+    callsPerSecPerPool: donePerPool.map((n, p) => +(n / ((lastPerPool[p]! - t0) / 1000)).toFixed(1)),
+    extrinsicsSent: sent, duplicateNonces, callsExecutedTwice, lostJobs,
+  }
+}
+
+const batched = await run(JOBS, 30, 'bench-batched')
+const unbatched = await run(BASELINE_JOBS, 1, 'bench-unbatched')
+process.stdout.write(JSON.stringify({
+  bench: 'trade',
+  devnet: { paraBlockMs: 500, pools: POOLS, operators: POOLS },
+  batched,
+  batchSize1: unbatched,
+  speedup: +(batched.callsPerSecFinalized / unbatched.callsPerSecFinalized).toFixed(1),
+}) + '\n')
+await walkie.stop()
+await lifecycle.stop()
+await api.disconnect()
+await devnet.stop()
+rmSync(keyDir, { recursive: true, force: true })
