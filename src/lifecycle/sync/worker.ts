@@ -284,8 +284,11 @@ export class SyncWorker {
         await this.#fastSync(signal)
         continue
       }
-      // Nothing to send: at the data provider's head.
-      if (h.blocknum >= h.paraHeadernum && !this.#synched) {
+      // Nothing to send: the worker has all the data provider serves. That is the head once the
+      // provider is at the chain's head (S_IDLE) or the worker reached its para height (upstream's test).
+      const dpi = this.#ctx.dps.info()
+      const dpAtHead = !!dpi && (dpi.status === 'S_IDLE' || h.blocknum - 1 >= dpi.paraProcessedHeight)
+      if (h.blocknum >= h.paraHeadernum && dpAtHead && !this.#synched) {
         this.#synched = true
         this.#setStatus('S_SYNCHED')
         this.#ctx.emit({ type: 'synched', uuid: this.view.uuid, blocknum: h.blocknum - 1 })
@@ -322,6 +325,11 @@ export class SyncWorker {
     }
     this.#requests++
     this.#ctx.onRequest?.(req, Date.now() - t0)
+    // Preload the next request into the shared cache while pRuntime is busy with nothing of ours
+    // (prb v3 does the same); errors here are met again, and handled, when the loop asks for it.
+    const n = this.#heights
+    const next = n.blocknum < n.paraHeadernum ? this.#ctx.repo.blocks(n.blocknum, n.paraHeadernum) : this.#ctx.repo.headers(n.headernum, n.paraHeadernum)
+    next.catch(() => undefined)
   }
 
   async #fastSync(signal: AbortSignal): Promise<void> {
