@@ -75,6 +75,8 @@ export class SyncWorker {
   #lastError = ''
   #fastSyncDone = false
   #requests = 0
+  #workerAccountId = ''
+  #sessionInfoJson = ''
 
   constructor(view: WorkerView, ctx: SyncWorkerContext) {
     this.view = view
@@ -124,8 +126,8 @@ export class SyncWorker {
       paraBlockDispatchedTo: Math.max(0, this.#heights.blocknum - 1),
       publicKey: this.#publicKey,
       lastMessage: this.#message,
-      sessionInfoJson: JSON.stringify({ runtimeInfo: i ?? {} }, null, 2),
-      workerAccountId: '',
+      sessionInfoJson: this.#sessionInfoJson || JSON.stringify({ runtimeInfo: i ?? {} }, null, 2),
+      workerAccountId: this.#workerAccountId,
       details: {
         version: i?.version ?? '',
         gitRevision: i?.gitRevision ?? '',
@@ -136,6 +138,18 @@ export class SyncWorker {
         dataProviderParaHeight: this.#ctx.dps.info()?.paraProcessedHeight ?? -1,
       },
     }
+  }
+
+  /**
+   * For the steps built on top of sync (#14: register, add, start computing): set the status (e.g.
+   * S_PRE_ACTIVE, S_ACTIVE), a message, and the session fields of the report. The sync loop keeps
+   * running; it changes the status again only when pRuntime restarted empty (back to S_STARTING).
+   */
+  update(u: { status?: WorkerStatusName; message?: string; workerAccountId?: string; sessionInfoJson?: string }): void {
+    if (u.status) this.#setStatus(u.status)
+    if (u.message) this.#say(u.message)
+    if (u.workerAccountId !== undefined) this.#workerAccountId = u.workerAccountId
+    if (u.sessionInfoJson !== undefined) this.#sessionInfoJson = u.sessionInfoJson
   }
 
   #say(text: string): void {
