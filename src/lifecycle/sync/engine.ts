@@ -161,6 +161,7 @@ export function createSyncEngine(options: SyncEngineOptions, deps: SyncEngineDep
         startOne(v)
       }
     },
+    // `refreshRa` concerns registration, the chain steps built on top (#14); sync just starts over.
     restart(uuid) {
       const r = where.get(uuid)
       const w = r?.workers.get(uuid)
