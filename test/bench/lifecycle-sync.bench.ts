@@ -29,6 +29,14 @@ const BLOCK_MS = Number(process.env.BENCH_BLOCK_MS ?? 6000)
 const logger = quietLogger()
 const dir = mkdtempSync(join(tmpdir(), 'prb-bench-sync-'))
 const children: ChildProcess[] = []
+// Interrupted (Ctrl-C, a timeout): the devnet and data provider children must not outlive us.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    for (const c of children) c.kill('SIGTERM')
+    rmSync(dir, { recursive: true, force: true })
+    process.exit(130)
+  })
+}
 
 function child(env: Record<string, string>): ChildProcess {
   const c = spawn(process.execPath, ['--import', 'tsx', '--import', './src/polyfill.ts', 'src/index.ts'], {
