@@ -3,10 +3,11 @@
  * (chains + pRuntimes) and the data provider run as child processes, so the figures are the
  * lifecycle's own: this process runs only its Walkie node and the sync engine.
  *   sync4     4 workers from InitRuntime to the head of a 2,000-block history (upstream v2: 153 s);
- *   syncN     BENCH_SYNC_WORKERS (500) workers the same way: wall time, peak RSS, blob fetches per
- *             distinct key, lifecycle CPU-seconds per worker-block (para blocks dispatched);
+ *   syncN     BENCH_SYNC_WORKERS (500) workers the same way with the defaults (fast sync on: headers,
+ *             LoadChainState, the blocks after it): wall time, peak RSS, blob fetches per distinct
+ *             key, lifecycle CPU-seconds per worker-block (para blocks brought to each worker);
  *   tip       BENCH_TIP_WORKERS (200) workers, then 1, at the tip for BENCH_TIP_MS (60 s) each with a
- *             relay block every 2 s: lag behind the data provider's processed relay height sampled
+ *             relay block every BENCH_BLOCK_MS (6 s, as Polkadot): lag behind the data provider's processed relay height sampled
  *             every 250 ms (p50/p99 in relay blocks) and lifecycle CPU.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -24,9 +25,18 @@ const N = Number(process.env.BENCH_SYNC_WORKERS ?? 500)
 const TIP = Math.min(N, Number(process.env.BENCH_TIP_WORKERS ?? 200))
 const TIP_MS = Number(process.env.BENCH_TIP_MS ?? 60_000)
 const HISTORY = Number(process.env.BENCH_HISTORY ?? 2000)
+const BLOCK_MS = Number(process.env.BENCH_BLOCK_MS ?? 6000)
 const logger = quietLogger()
 const dir = mkdtempSync(join(tmpdir(), 'prb-bench-sync-'))
 const children: ChildProcess[] = []
+// Interrupted (Ctrl-C, a timeout): the devnet and data provider children must not outlive us.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    for (const c of children) c.kill('SIGTERM')
+    rmSync(dir, { recursive: true, force: true })
+    process.exit(130)
+  })
+}
 
 function child(env: Record<string, string>): ChildProcess {
   const c = spawn(process.execPath, ['--import', 'tsx', '--import', './src/polyfill.ts', 'src/index.ts'], {
@@ -41,6 +51,10 @@ async function post(url: string): Promise<unknown> {
   return r.json()
 }
 
+const T0 = Date.now()
+const phase = (what: string): void => {
+  process.stderr.write(`[lifecycle-sync bench +${Math.round((Date.now() - T0) / 1000)}s] ${what}\n`)
+}
 const round = (n: number, d = 2): number => Math.round(n * 10 ** d) / 10 ** d
 const pct = (s: number[], p: number): number => (s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN)
 
@@ -51,11 +65,12 @@ let engine: SyncEngine | undefined
 try {
   child({
     PHALA_MODULE: 'devnet', PHALA_DEVNET_HOST: '127.0.0.1', PHALA_DEVNET_RELAY_PORT: String(relayPort), PHALA_DEVNET_PARA_PORT: String(paraPort),
-    PHALA_DEVNET_CONTROL_PORT: String(controlPort), PHALA_DEVNET_HISTORY: String(HISTORY), PHALA_DEVNET_BLOCK_MS: '2000',
+    PHALA_DEVNET_CONTROL_PORT: String(controlPort), PHALA_DEVNET_HISTORY: String(HISTORY), PHALA_DEVNET_BLOCK_MS: String(BLOCK_MS),
     PHALA_DEVNET_PRUNTIMES: String(N), PHALA_DEVNET_PRUNTIME_PORT: String(pruntimePort), PHALA_DEVNET_POOLS: '1',
   })
   await waitFor(async () => (await fetch(`${control}/status`).catch(() => undefined))?.ok === true, 600_000, 'devnet up', 500)
   await post(`${control}/production/pause`)
+  phase('devnet up')
   child({
     PHALA_MODULE: 'data_provider', PHALA_CHAIN_ENDPOINT: `ws://127.0.0.1:${paraPort}`, PHALA_PARENT_CHAIN_ENDPOINT: `ws://127.0.0.1:${relayPort}`,
     PHALA_LOCAL_DB_PATH: join(dir, 'dp'), PHALA_PEER_ID_PREFIX: join(dir, 'keys'), PHALA_DATA_PROVIDER_LOCAL_SERVER: String(blobPort),
@@ -70,49 +85,63 @@ try {
   const walkie = createWalkie({ role: 'WR_LIFECYCLE_MANAGER', chainIdentity, bridgeIdentity: 'default', identity: { ephemeral: true }, listenAddresses: [], disableMdns: true, bootNodes: [`/ip4/127.0.0.1/tcp/${walkiePort}`] }, { logger })
   await walkie.start()
   await waitFor(() => walkie.peers({ role: 'WR_DATA_PROVIDER_INT' }).length > 0, 120_000, 'the data provider over Walkie', 200)
+  phase('data provider found over Walkie')
   const dpPeer = walkie.peers({ role: 'WR_DATA_PROVIDER_INT' })[0]!.peerId
   const dpInfo = () => walkie.call(dpPeer, 'GetDataProviderInfo', {})
   const status = async () => (await (await fetch(`${control}/status`)).json()) as { relay: { finalized: number }; para: { finalized: number } }
   await waitFor(async () => { const [i, s] = await Promise.all([dpInfo(), status()]); return i.status === 'S_IDLE' && i.paraProcessedHeight >= s.para.finalized && i.parentProcessedHeight >= s.relay.finalized }, 900_000, 'data provider caught up', 1000)
 
+  phase('data provider caught up')
   const fetches = new Map<string, number>()
   const opts: SyncEngineOptions = {
     runnerMaxWorkers: 150, blobQueueSize: 36, prpcTimeoutMs: 60_000, binApiTimeoutMs: 150_000, lruSize: 5000, lruMaxAgeMs: 1_800_000, disableLru: false,
     keepAlive: true, keepAliveTimeoutMs: 5000, syncOnly: true, devSkipRa: false, disableFastSync: true,
   }
-  engine = createSyncEngine(opts, { logger, walkie, metrics: { blobFetch: (k) => fetches.set(k, (fetches.get(k) ?? 0) + 1) } })
+  const requestMs: Record<string, number> = {}
+  engine = createSyncEngine(opts, { logger, walkie, metrics: { blobFetch: (k) => fetches.set(k, (fetches.get(k) ?? 0) + 1), request: (r, ms) => { requestMs[r.action] = (requestMs[r.action] ?? 0) + ms } } })
   const view = (i: number): WorkerView => ({
     uuid: `w-${i}`, name: `w-${i}`, endpoint: `http://127.0.0.1:${pruntimePort + i}`, stake: '0', enabled: true, syncOnly: true,
     pool: { uuid: 'p', pid: '1', name: 'p', enabled: true, syncOnly: true, operatorSs58: '', operatorPublicKey: '0x' + '11'.repeat(32) },
   })
   const e = engine
-  const allSynched = (n: number): boolean => Array.from({ length: n }, (_, i) => e.report(`w-${i}`)?.status).every((s) => s === 'S_SYNCHED')
+  const allSynched = (n: number, eng: SyncEngine): boolean => Array.from({ length: n }, (_, i) => eng.report(`w-${i}`)?.status).every((s) => s === 'S_SYNCHED')
   let peakRss = 0
   const rssTimer = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss) }, 200)
 
-  const syncRun = async (n: number): Promise<Record<string, number>> => {
+  const syncRun = async (n: number, eng: SyncEngine): Promise<Record<string, number>> => {
+    const e = eng
     fetches.clear()
+    for (const k of Object.keys(requestMs)) delete requestMs[k]
     peakRss = process.memoryUsage().rss
     const cpu0 = process.cpuUsage()
     const t0 = Date.now()
     e.apply(Array.from({ length: n }, (_, i) => view(i)))
-    await waitFor(() => allSynched(n), 3_600_000, () => JSON.stringify(e.stats()), 500)
+    const progress = setInterval(() => phase(`syncing ${n}: ${JSON.stringify(e.stats().byStatus)}`), 60_000)
+    await waitFor(() => allSynched(n, e), 3_600_000, () => JSON.stringify(e.stats()), 500).finally(() => clearInterval(progress))
     const wallS = (Date.now() - t0) / 1000
     const cpu = process.cpuUsage(cpu0)
     const blocks = Array.from({ length: n }, (_, i) => e.report(`w-${i}`)!.paraBlockDispatchedTo).reduce((a, b) => a + b, 0)
     const total = [...fetches.values()].reduce((a, b) => a + b, 0)
-    return { workers: n, wallS: round(wallS, 1), peakRssMiB: round(peakRss / 2 ** 20, 0), blobFetches: total, distinctKeys: fetches.size, fetchesPerKey: round(total / Math.max(1, fetches.size), 3), cpuS: round((cpu.user + cpu.system) / 1e6, 1), cpuSPerWorkerBlock: round((cpu.user + cpu.system) / 1e6 / Math.max(1, blocks), 6), paraBlocksPerWorker: round(blocks / n, 0) }
+    return { workers: n, wallS: round(wallS, 1), peakRssMiB: round(peakRss / 2 ** 20, 0), blobFetches: total, distinctKeys: fetches.size, fetchesPerKey: round(total / Math.max(1, fetches.size), 3), cpuS: round((cpu.user + cpu.system) / 1e6, 1), cpuSPerWorkerBlock: round((cpu.user + cpu.system) / 1e6 / Math.max(1, blocks), 6), paraBlocksPerWorker: round(blocks / n, 0), pruntimeBusyS: round(Object.values(requestMs).reduce((a, b) => a + b, 0) / 1000 / n, 1) }
   }
 
-  const sync4 = await syncRun(4)
+  // BENCH_SKIP_SYNC4=true skips the 4-worker replay (it is pRuntime-bound: minutes on a loaded machine).
+  const sync4 = process.env.BENCH_SKIP_SYNC4 === 'true' ? {} : await syncRun(4, e)
+  phase(`4 workers synched: ${JSON.stringify(sync4)}`)
   e.apply([])
   await waitFor(() => e.stats().workers === 0, 60_000, 'stopped')
+  await e.stop()
   for (let i = 0; i < 4; i++) await post(`${control}/pruntimes/${i}/crash`)
-  const syncN = await syncRun(N)
+  // The defaults from here on: fast sync on, reading the state from the para node.
+  engine = createSyncEngine({ ...opts, disableFastSync: false, chainEndpoint: `ws://127.0.0.1:${paraPort}` }, { logger, walkie, metrics: { blobFetch: (k) => fetches.set(k, (fetches.get(k) ?? 0) + 1), request: (r, ms) => { requestMs[r.action] = (requestMs[r.action] ?? 0) + ms } } })
+  const f = engine
+  const syncN = await syncRun(N, f)
+  phase(`${N} workers synched: ${JSON.stringify(syncN)}`)
 
   const tipRun = async (n: number): Promise<Record<string, number>> => {
+    const e = f
     e.apply(Array.from({ length: n }, (_, i) => view(i)))
-    await waitFor(() => allSynched(n), 600_000, 'synched', 500)
+    await waitFor(() => allSynched(n, e), 600_000, 'synched', 500)
     const lags: number[] = []
     const cpu0 = process.cpuUsage()
     const t0 = Date.now()
@@ -128,10 +157,11 @@ try {
     return { workers: n, lagP50: pct(lags, 50), lagP99: pct(lags, 99), lagMax: lags[lags.length - 1] ?? NaN, cpuS: round((cpu.user + cpu.system) / 1e6, 2) }
   }
   const tipMany = await tipRun(TIP)
+  phase(`tip ${TIP}: ${JSON.stringify(tipMany)}`)
   const tipOne = await tipRun(1)
   clearInterval(rssTimer)
-  process.stdout.write(JSON.stringify({ bench: 'lifecycle-sync', history: HISTORY, sync4, syncN, tip: { seconds: TIP_MS / 1000, many: tipMany, one: tipOne }, cache: e.stats().cache }) + '\n')
-  await e.stop()
+  process.stdout.write(JSON.stringify({ bench: 'lifecycle-sync', history: HISTORY, sync4, syncN, tip: { seconds: TIP_MS / 1000, many: tipMany, one: tipOne }, cache: f.stats().cache }) + '\n')
+  await f.stop()
   await walkie.stop()
 } finally {
   await engine?.stop().catch(() => undefined)

@@ -51,6 +51,8 @@ export interface SyncEngine extends WorkerEngine {
   readonly events: EventEmitter<{ worker: [SyncWorkerEvent] }>
   /** The WorkerView a worker runs with (the chain steps read the pool from it). */
   view(uuid: string): WorkerView | undefined
+  /** For the chain steps (#14): status, message and session fields of a running worker's report. */
+  update(uuid: string, u: Parameters<SyncWorker['update']>[0]): void
   stats(): SyncEngineStats
   readonly dataProviders: DataProviders
 }
@@ -159,6 +161,7 @@ export function createSyncEngine(options: SyncEngineOptions, deps: SyncEngineDep
         startOne(v)
       }
     },
+    // `refreshRa` concerns registration, the chain steps built on top (#14); sync just starts over.
     restart(uuid) {
       const r = where.get(uuid)
       const w = r?.workers.get(uuid)
@@ -180,6 +183,9 @@ export function createSyncEngine(options: SyncEngineOptions, deps: SyncEngineDep
     },
     view(uuid) {
       return where.get(uuid)?.workers.get(uuid)?.view
+    },
+    update(uuid, u) {
+      where.get(uuid)?.workers.get(uuid)?.update(u)
     },
     stats() {
       const byStatus: Record<string, number> = {}

@@ -32,7 +32,7 @@ export interface SyncEngineOptions {
   chainEndpoint?: string
   /** PHALA_DATA_PROVIDER_BLOB_SECRET: the blob servers' shared secret, when they have one. */
   blobSecret?: string
-  /** Fast sync only when the worker is at least this many para blocks behind (default 1000). */
+  /** Fast sync only when the worker is at least this many para blocks behind (default 256; below, replay is as quick). */
   fastSyncMinBlocks?: number
   /** How often each data provider's Info is read (upstream 3000 ms; prb 1000 ms for tip latency). */
   infoPollMs?: number
@@ -54,7 +54,7 @@ export const SYNC_DEFAULTS = {
   infoRefreshMs: 3000,
   blocksPerDispatch: 8,
   blobGetTimeoutMs: 30_000,
-  fastSyncMinBlocks: 1000,
+  fastSyncMinBlocks: 256,
 } as const
 
 /** The engine's options from the lifecycle's config (one line in the wiring). */

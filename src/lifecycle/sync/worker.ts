@@ -75,6 +75,8 @@ export class SyncWorker {
   #lastError = ''
   #fastSyncDone = false
   #requests = 0
+  #workerAccountId = ''
+  #sessionInfoJson = ''
 
   constructor(view: WorkerView, ctx: SyncWorkerContext) {
     this.view = view
@@ -124,8 +126,8 @@ export class SyncWorker {
       paraBlockDispatchedTo: Math.max(0, this.#heights.blocknum - 1),
       publicKey: this.#publicKey,
       lastMessage: this.#message,
-      sessionInfoJson: JSON.stringify({ runtimeInfo: i ?? {} }, null, 2),
-      workerAccountId: '',
+      sessionInfoJson: this.#sessionInfoJson || JSON.stringify({ runtimeInfo: i ?? {} }, null, 2),
+      workerAccountId: this.#workerAccountId,
       details: {
         version: i?.version ?? '',
         gitRevision: i?.gitRevision ?? '',
@@ -136,6 +138,18 @@ export class SyncWorker {
         dataProviderParaHeight: this.#ctx.dps.info()?.paraProcessedHeight ?? -1,
       },
     }
+  }
+
+  /**
+   * For the steps built on top of sync (#14: register, add, start computing): set the status (e.g.
+   * S_PRE_ACTIVE, S_ACTIVE), a message, and the session fields of the report. The sync loop keeps
+   * running; it changes the status again only when pRuntime restarted empty (back to S_STARTING).
+   */
+  update(u: { status?: WorkerStatusName; message?: string; workerAccountId?: string; sessionInfoJson?: string }): void {
+    if (u.status) this.#setStatus(u.status)
+    if (u.message) this.#say(u.message)
+    if (u.workerAccountId !== undefined) this.#workerAccountId = u.workerAccountId
+    if (u.sessionInfoJson !== undefined) this.#sessionInfoJson = u.sessionInfoJson
   }
 
   #say(text: string): void {
@@ -284,8 +298,11 @@ export class SyncWorker {
         await this.#fastSync(signal)
         continue
       }
-      // Nothing to send: at the data provider's head.
-      if (h.blocknum >= h.paraHeadernum && !this.#synched) {
+      // Nothing to send: the worker has all the data provider serves. That is the head once the
+      // provider is at the chain's head (S_IDLE) or the worker reached its para height (upstream's test).
+      const dpi = this.#ctx.dps.info()
+      const dpAtHead = !!dpi && (dpi.status === 'S_IDLE' || h.blocknum - 1 >= dpi.paraProcessedHeight)
+      if (h.blocknum >= h.paraHeadernum && dpAtHead && !this.#synched) {
         this.#synched = true
         this.#setStatus('S_SYNCHED')
         this.#ctx.emit({ type: 'synched', uuid: this.view.uuid, blocknum: h.blocknum - 1 })
@@ -322,6 +339,11 @@ export class SyncWorker {
     }
     this.#requests++
     this.#ctx.onRequest?.(req, Date.now() - t0)
+    // Preload the next request into the shared cache while pRuntime is busy with nothing of ours
+    // (prb v3 does the same); errors here are met again, and handled, when the loop asks for it.
+    const n = this.#heights
+    const next = n.blocknum < n.paraHeadernum ? this.#ctx.repo.blocks(n.blocknum, n.paraHeadernum) : this.#ctx.repo.headers(n.headernum, n.paraHeadernum)
+    next.catch(() => undefined)
   }
 
   async #fastSync(signal: AbortSignal): Promise<void> {
