@@ -40,7 +40,7 @@ export const TUNING: EngineTuning = {
   board: false,
 }
 
-export async function startBed(o: { pruntimes: number; pools: number; blockMs?: number }): Promise<Bed> {
+export async function startBed(o: { pruntimes: number; pools: number; blockMs?: number; registrationInfoVersion?: 1 | 2 }): Promise<Bed> {
   const logger = quiet()
   const dir = mkdtempSync(join(tmpdir(), 'prb-lc-chain-'))
   const parts: Array<() => Promise<void>> = []
@@ -53,7 +53,7 @@ export async function startBed(o: { pruntimes: number; pools: number; blockMs?: 
     parts.push(() => redis.stop())
     const dn = await startDevnetWith({ history: 40, blockMs: o.blockMs ?? 400, pools: o.pools }, logger)
     parts.push(() => dn.stop())
-    const pr = await startPruntimes({ count: o.pruntimes, host: '127.0.0.1', basePort: 0 }, logger)
+    const pr = await startPruntimes({ count: o.pruntimes, host: '127.0.0.1', basePort: 0, ...(o.registrationInfoVersion ? { registrationInfoVersion: o.registrationInfoVersion } : {}) }, logger)
     parts.push(() => pr.stop())
     const dp = await startWalkieDp(dn, logger)
     parts.push(() => dp.stop())

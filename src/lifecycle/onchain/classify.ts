@@ -39,8 +39,12 @@ export function chainErrorName(text: string): string | undefined {
   return m ? `${m[1]}.${m[2]}` : undefined
 }
 
+/** Trader refusals that name a pool set-up problem (its text already says what to do). */
+const POOL_SETUP = /has no operator key in the lifecycle|is deleted in the lifecycle|ERR_TRADE_OPERATOR|does not decrypt/
+
 export function classifyFailure(what: string, err: unknown): Classified {
   const msg = err instanceof Error ? err.message : String(err)
+  if (POOL_SETUP.test(msg)) return { retry: false, text: `${what} was refused by the trader: ${msg}; then RestartWorker.` }
   const name = chainErrorName(msg)
   const short = name?.split('.')[1]
   if (short && OPERATOR_ONLY[short]) {

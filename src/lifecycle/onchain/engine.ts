@@ -140,17 +140,20 @@ export function createChainEngine(o: ChainStepsOptions, deps: ChainStepsDeps): C
   const register = async (w: ChainWorker, forced: boolean): Promise<void> => {
     say(w, 'Getting RA report...')
     const op = expectedOperator(w.view)
-    const r = await w.client.prpc<{ encodedRuntimeInfo?: Uint8Array; attestation?: { payload?: { report?: string; signature?: Uint8Array; signingCert?: Uint8Array } } }>(
+    const r = await w.client.prpc<{ encodedRuntimeInfo?: Uint8Array; attestation?: { payload?: { report?: string; signature?: Uint8Array; signingCert?: Uint8Array } | null; encodedReport?: Uint8Array } }>(
       'GetRuntimeInfo', 'pruntime_rpc.GetRuntimeInfoRequest', 'pruntime_rpc.InitRuntimeResponse', { forceRefreshRa: true, encodedOperator: Buffer.from(op.slice(2), 'hex') },
     )
     const p = r.attestation?.payload
-    if (!r.encodedRuntimeInfo || !p?.report) throw new Error('pRuntime returned no IAS attestation (GetRuntimeInfo); the worker cannot be registered without RA: run the pRuntime with SGX, or use PHALA_DEV_SKIP_RA on a dev chain')
+    // Bridge-era pRuntime: the IAS payload (registry v1 Attestation). pRuntime HEAD: the SCALE
+    // AttestationReport in encoded_report, with WorkerRegistrationInfoV2 (the trader then calls
+    // registerWorkerV2). Both encode SgxIas identically.
+    const enc = r.attestation?.encodedReport
+    const attestation = p?.report
+      ? legacyAttestation(p.report, p.signature ?? new Uint8Array(), p.signingCert ?? new Uint8Array())
+      : enc && enc.length > 0 ? u8aToHex(enc) : undefined
+    if (!r.encodedRuntimeInfo || !attestation) throw new Error('pRuntime returned no attestation (GetRuntimeInfo); the worker cannot be registered without RA: run the pRuntime with SGX, or use PHALA_DEV_SKIP_RA on a dev chain')
     say(w, 'Registering worker on chain...')
-    await job('REGISTER_WORKER', {
-      pid: w.view.pool.pid,
-      runtimeInfo: u8aToHex(r.encodedRuntimeInfo),
-      attestation: legacyAttestation(p.report, p.signature ?? new Uint8Array(), p.signingCert ?? new Uint8Array()),
-    })
+    await job('REGISTER_WORKER', { pid: w.view.pool.pid, runtimeInfo: u8aToHex(r.encodedRuntimeInfo), attestation })
     w.registeredHere = true
     if (forced) say(w, 'Re-register done.')
   }
