@@ -103,9 +103,22 @@ export function createEngine(deps: EngineDeps, tuning: EngineTuning = {}): Worke
       await started.catch(() => undefined)
       await chain.stop()
       await view.stop()
-      await producer.close()
+      // An unreachable Redis must not hold up the shutdown (Bull's close waits for a connection).
+      await bounded(producer.close(), 5000, 'the trade producer', log)
       await board?.stop()
-      await trader?.stop()
+      if (trader) await bounded(trader.stop(), 30_000, 'the built-in trader', log)
     },
   }
+}
+
+async function bounded(p: Promise<void>, ms: number, what: string, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      log.warn(`stopping ${what} took over ${ms} ms (is Redis reachable at PHALA_Q_REDIS_ENDPOINT?); going on`)
+      resolve()
+    }, ms)
+  })
+  await Promise.race([p.catch((err: unknown) => log.warn({ err }, `stopping ${what} failed`)), late])
+  clearTimeout(timer)
 }

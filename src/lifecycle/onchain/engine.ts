@@ -17,7 +17,7 @@ import { compactAddLength, u8aConcat, u8aToHex, stringToU8a } from '@polkadot/ut
 import type { Logger } from '../../common/logger.js'
 import { componentLogger } from '../../common/logger.js'
 import { backoffDelay } from '../../common/retry.js'
-import type { TradeAction, TradeJobResult, TradePayloads, TradeProducer } from '../../common/trade-queue.js'
+import { TRADE_QUEUE_NAME, type TradeAction, type TradeJobResult, type TradePayloads, type TradeProducer } from '../../common/trade-queue.js'
 import type { WorkerEngine, WorkerReport, WorkerStatusName, WorkerView } from '../contract.js'
 import { createAgents, createPruntimeClient, type PruntimeAgents, type PruntimeClient, type SyncEngine } from '../sync/index.js'
 import { sessionSs58, type OnChainView, type WorkerChainState } from './chain-view.js'
@@ -129,7 +129,7 @@ export function createChainEngine(o: ChainStepsOptions, deps: ChainStepsDeps): C
       return await Promise.race([
         h.result,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new JobTimeout(`trade job ${h.jobId} did not finish within ${Math.round(jobTimeoutMs / 1000)} s; check that a trader serves ${'prbmq__main'} on PHALA_Q_REDIS_ENDPOINT`)), jobTimeoutMs)
+          timer = setTimeout(() => reject(new JobTimeout(`trade job ${h.jobId} did not finish within ${Math.round(jobTimeoutMs / 1000)} s; check that a trader serves ${TRADE_QUEUE_NAME} on PHALA_Q_REDIS_ENDPOINT`)), jobTimeoutMs)
         }),
       ])
     } finally {
@@ -186,14 +186,24 @@ export function createChainEngine(o: ChainStepsOptions, deps: ChainStepsDeps): C
       say(w, 'Worker is cooling down, skipping on-chain operations.')
       return
     }
+    // Registration (upstream §8.2), read from the chain rather than pRuntime's `registered` flag,
+    // which is false for a while after a pRuntime restart and made upstream register again.
     const operator = expectedOperator(v)
     const lowScore = cs.initialScore !== undefined && cs.initialScore <= o.minBenchScore
-    if (!cs.registered || cs.operator !== operator || (lowScore && !w.registeredHere)) {
-      if (!w.registeredHere || !cs.registered || cs.operator !== operator) {
+    if (!cs.registered || cs.operator !== operator || lowScore) {
+      if (!w.registeredHere) {
         setPhase(w, 'S_PRE_ACTIVE')
         await register(w, false)
         return
       }
+      if (cs.registered && cs.operator !== operator) {
+        w.blocked = true
+        setPhase(w, 'S_ERROR')
+        say(w, `The worker stays registered with operator ${cs.operator ?? 'none'} on chain although it was registered for ${operator}: check that its pRuntime takes the operator (GetRuntimeInfo encoded_operator), then RefreshRaAndRestartWorker.`)
+        return
+      }
+      // Registered here and still unregistered (the view lags a block) or scored low: carry on below.
+      if (!cs.registered) return
     }
     if (cs.assignedPid === undefined) {
       setPhase(w, 'S_PRE_ACTIVE')
