@@ -17,6 +17,8 @@ import { AbortedError, retry } from '../common/retry.js'
 import type { LifecycleConfig } from '../config/index.js'
 import { createWalkie, keyFilePath, type Walkie, type WalkieInit } from '../walkie/index.js'
 import { registerLifecycleApi } from './api.js'
+import { poolToWire } from './records.js'
+import type { PoolRecord } from '../trade/index.js'
 import type { WorkerEngine } from './contract.js'
 import { createEngine as defaultCreateEngine, type EngineDeps } from './engine.js'
 import { createOperatorVault, loadLifecycleIdentity, type OperatorVault } from './operators.js'
@@ -174,7 +176,7 @@ export async function startLifecycle(o: LifecycleOptions, deps: LifecycleDeps): 
     if (configMode) {
       log.info('Runners won\'t start since config mode enabled (PHALA_LIFECYCLE_CONFIG_MODE=true): the store and the API only.')
     } else {
-      engine = (deps.createEngine ?? defaultCreateEngine)({ config: c, logger: componentLogger(log, 'engine'), walkie, relay, para, chainIdentity })
+      engine = (deps.createEngine ?? defaultCreateEngine)({ config: c, logger: componentLogger(log, 'engine'), walkie, relay, para, chainIdentity, listPools: () => repo.listPools().map(poolToWire) as unknown as PoolRecord[] })
       cleanups.push(['engine', () => engine!.stop()])
       repo.setEngine(engine)
     }

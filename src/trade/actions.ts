@@ -5,6 +5,7 @@
  */
 import type { ApiPromise } from '@polkadot/api'
 import type { SubmittableExtrinsic } from '@polkadot/api/types'
+import { hexToU8a, u8aConcat } from '@polkadot/util'
 import { TRADE_ACTIONS, type TradeJobData } from '../common/trade-queue.js'
 import { TradeError } from './errors.js'
 
@@ -74,11 +75,17 @@ export function callsOf(api: ApiPromise, data: TradeJobData): TradeCall[] {
     switch (data.action) {
       case 'BATCH_SYNC_MQ_MESSAGE':
         return data.payload.messages.map((m) => tx.phalaMq.syncOffchainMessage(reg.createType('PhalaMqSignedMessage', m)).method)
-      case 'REGISTER_WORKER':
-        return [tx.phalaRegistry.registerWorker(
-          reg.createType('PhalaTypesWorkerRegistrationInfo', data.payload.runtimeInfo),
-          reg.createType('PhalaPalletsUtilsAttestationLegacyAttestation', data.payload.attestation),
-        ).method]
+      case 'REGISTER_WORKER': {
+        // WorkerRegistrationInfo (v1, the bridge-era pRuntime) → registerWorker; the longer
+        // WorkerRegistrationInfoV2 of pRuntime HEAD → registerWorkerV2 with Some(AttestationReport)
+        // (upstream's phat branch). Both attestations encode SgxIas alike.
+        const info = hexToU8a(data.payload.runtimeInfo)
+        const v1 = reg.createType('PhalaTypesWorkerRegistrationInfo', info)
+        if (v1.encodedLength === info.length) {
+          return [tx.phalaRegistry.registerWorker(v1, reg.createType('PhalaPalletsUtilsAttestationLegacyAttestation', data.payload.attestation)).method]
+        }
+        return [tx.phalaRegistry.registerWorkerV2(info, u8aConcat(new Uint8Array([1]), hexToU8a(data.payload.attestation))).method]
+      }
       case 'ADD_WORKER':
         return [tx.phalaStakePoolv2.addWorker(data.payload.pid, data.payload.publicKey).method]
       case 'START_COMPUTING':

@@ -77,7 +77,9 @@ export function createPoolDirectory(o: { minRefreshMs?: number }, deps: { source
   const decrypt = async (p: PoolRecord, key: KeyObject): Promise<TradePool | TradeError> => {
     const pid = String(p.pid)
     if (p.deleted) return new TradeError('ERR_TRADE_POOL_DELETED', `pool ${pid} is deleted in the lifecycle; its jobs cannot be signed`)
-    const hex = p.owner?.polkadotJson ?? ''
+    // The lifecycle sends the EncPb as hex without 0x (as upstream stored it); accept both.
+    const raw = p.owner?.polkadotJson ?? ''
+    const hex = raw === '' || raw.startsWith('0x') ? raw : `0x${raw}`
     if (!isHex(hex) || hex.length < 4) return new TradeError('ERR_TRADE_NO_OPERATOR', `pool ${pid} has no operator key in the lifecycle; set its owner (UpdatePool) there`)
     try {
       const operator = await decryptOperatorPair(hexToU8a(hex), key)

@@ -4,3 +4,4 @@ export { syncOptionsFromConfig, SYNC_DEFAULTS, type SyncEngineOptions } from './
 export type { SyncWorkerEvent } from './worker.js'
 export type { PreparedRequest } from './repository.js'
 export { PruntimeRejectedError, PruntimeUnreachableError, type PhactoryInfo } from './pruntime.js'
+export { createAgents, createPruntimeClient, type PruntimeAgents, type PruntimeClient } from './pruntime.js'

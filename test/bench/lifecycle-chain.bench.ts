@@ -1,0 +1,55 @@
+/**
+ * The lifecycle's chain steps (one JSON line on stdout): BENCH_CHAIN_WORKERS (200) devnet workers,
+ * 20 per pool, from an empty store to S_ACTIVE with the trader built in. Figures: wall time from
+ * CreateWorker to the last S_ACTIVE, extrinsics sent, calls landed per worker by kind, and duplicate
+ * calls on chain (the same call with the same arguments landing twice; goal 0). Everything runs in
+ * this process (devnet, pRuntimes, data provider, Redis as a child), so the wall time is an upper bound.
+ */
+import { Keyring } from '@polkadot/keyring'
+import { PHA, landedCalls, report, startBed, waitFor } from '../lifecycle-chain/helpers.js'
+
+const N = Number(process.env.BENCH_CHAIN_WORKERS ?? 200)
+const PER_POOL = 20
+const pools = Math.ceil(N / PER_POOL)
+const alice = new Keyring({ type: 'sr25519', ss58Format: 30 }).addFromUri('//Alice')
+
+const bed = await startBed({ pruntimes: N, pools })
+try {
+  await bed.lm.repo.createPools(Array.from({ length: pools }, (_, i) => ({ pid: i, name: `pool-${i}`, owner: { mnemonic: '//Alice' } })))
+  const t0 = Date.now()
+  const ws = await bed.lm.repo.createWorkers(bed.pr.workers.map((w, i) => ({ pid: Math.floor(i / PER_POOL), name: `w-${i}`, endpoint: w.endpoint, stake: (5_000n * PHA).toString() })))
+  const uuids = ws.map((w) => w.worker.uuid)
+  let firstPreActive = 0
+  await waitFor(() => {
+    if (!firstPreActive && uuids.some((u) => report(bed, u)?.status === 'S_PRE_ACTIVE')) firstPreActive = Date.now()
+    return uuids.every((u) => report(bed, u)?.status === 'S_ACTIVE')
+  }, 1_800_000, () => {
+    const by: Record<string, number> = {}
+    for (const u of uuids) {
+      const s = report(bed, u)?.status ?? 'none'
+      by[s] = (by[s] ?? 0) + 1
+    }
+    return JSON.stringify(by)
+  })
+  const tActive = Date.now()
+  const wallMs = tActive - t0
+  const calls = await landedCalls(bed.api, [alice.address])
+  const byKind: Record<string, number> = {}
+  const seen = new Set<string>()
+  let duplicates = 0
+  for (const c of calls) {
+    byKind[c.call] = (byKind[c.call] ?? 0) + 1
+    const key = `${c.call}:${c.argsHex}`
+    if (seen.has(key)) duplicates++
+    seen.add(key)
+  }
+  const extrinsics = new Set(calls.map((c) => `${c.blockNumber}:${c.extrinsic}`)).size
+  process.stdout.write(JSON.stringify({
+    bench: 'lifecycle-chain', workers: N, pools,
+    wallMs, firstPreActiveToAllActiveMs: firstPreActive ? tActive - firstPreActive : null,
+    extrinsics, calls: calls.length, callsPerWorker: +(calls.length / N).toFixed(2), extrinsicsPerWorker: +(extrinsics / N).toFixed(3),
+    byKind, duplicateCalls: duplicates,
+  }) + '\n')
+} finally {
+  await bed.stop()
+}
