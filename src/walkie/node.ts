@@ -261,6 +261,10 @@ class WalkieNode implements Walkie {
       ...(init.psk !== undefined ? { connectionProtector: preSharedKey({ psk: swarmKeyFromSecret(init.psk) }) } : {}),
       peerDiscovery: mdnsOn ? [mdns({ interval: init.mdnsIntervalMs ?? 20_000 })] : [],
       services: { identify: identify(), ping: ping() },
+      // libp2p's defaults (10 pending upgrades, 10 s each; 5 connections a second per host) let ten
+      // idle sockets lock every peer out for 10 s, and reset a v2 lifecycle's runners reconnecting
+      // from one host at once: more room, a shorter upgrade deadline, a per-host rate that fits them.
+      connectionManager: { maxIncomingPendingConnections: 128, inboundUpgradeTimeout: 5_000, inboundConnectionThreshold: 50 },
     })
     this.#node = node
     await node.handle(RPC_PROTOCOL, (stream, conn) => this.#onStream(stream, conn), { maxInboundStreams: 1024, maxOutboundStreams: 1024 })
