@@ -171,9 +171,13 @@ try {
     e.apply(Array.from({ length: n }, (_, i) => view(i)))
     await waitFor(() => allSynched(n, e), 600_000, 'synched', 500)
     const lags: number[] = []
+    // Warm-up: the history ends at a justification below the processed head; measure once every
+    // worker got the first range made by the live chain.
+    const start = (await dpInfo()).parentProcessedHeight
+    await post(`${control}/production/resume`)
+    await waitFor(() => Array.from({ length: n }, (_, i) => e.report(`w-${i}`)!.parentHeaderSynchedTo).every((h) => h >= start), 120_000, 'tip warm-up', 250)
     const cpu0 = process.cpuUsage()
     const t0 = Date.now()
-    await post(`${control}/production/resume`)
     while (Date.now() - t0 < TIP_MS) {
       await new Promise((r) => setTimeout(r, 250))
       const i = await dpInfo()
