@@ -29,6 +29,7 @@ const BLOCK_MS = Number(process.env.BENCH_BLOCK_MS ?? 6000)
 const logger = quietLogger()
 const dir = mkdtempSync(join(tmpdir(), 'prb-bench-sync-'))
 const children: ChildProcess[] = []
+let exiting = false
 // Interrupted (Ctrl-C, a timeout): the devnet and data provider children must not outlive us.
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
@@ -43,6 +44,14 @@ function child(env: Record<string, string>): ChildProcess {
     env: { ...process.env, PHALA_LOGGER_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'inherit'],
   })
   children.push(c)
+  c.once('exit', (code) => {
+    if (!exiting) {
+      process.stderr.write(`lifecycle-sync bench: child ${env.PHALA_MODULE} exited with ${code}\n`)
+      for (const o of children) o.kill('SIGTERM')
+      rmSync(dir, { recursive: true, force: true })
+      process.exit(1)
+    }
+  })
   return c
 }
 
@@ -59,7 +68,23 @@ const round = (n: number, d = 2): number => Math.round(n * 10 ** d) / 10 ** d
 const pct = (s: number[], p: number): number => (s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN)
 
 const [relayPort, paraPort, controlPort, blobPort, walkiePort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()])
-const pruntimePort = 30_000 + Math.floor(Math.random() * 20_000)
+/** N consecutive ports free a moment ago (the devnet's pRuntimes take base..base+N-1). */
+async function freeRange(n: number): Promise<number> {
+  const { createServer } = await import('node:net')
+  const ok = (port: number) => new Promise<boolean>((resolve) => {
+    const srv = createServer()
+    srv.once('error', () => resolve(false))
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)))
+  })
+  for (;;) {
+    // Below Linux's ephemeral range (32768+), where freePort's ports and outgoing sockets live.
+    const base = 10_000 + Math.floor(Math.random() * (32_000 - 10_000 - n))
+    let all = ![relayPort, paraPort, controlPort, blobPort, walkiePort].some((p) => p >= base && p < base + n)
+    for (let p = base; p < base + n && all; p++) all = await ok(p)
+    if (all) return base
+  }
+}
+const pruntimePort = await freeRange(N)
 const control = `http://127.0.0.1:${controlPort}`
 let engine: SyncEngine | undefined
 try {
@@ -116,7 +141,10 @@ try {
     const cpu0 = process.cpuUsage()
     const t0 = Date.now()
     e.apply(Array.from({ length: n }, (_, i) => view(i)))
-    const progress = setInterval(() => phase(`syncing ${n}: ${JSON.stringify(e.stats().byStatus)}`), 60_000)
+    const progress = setInterval(() => {
+      const behind = Array.from({ length: n }, (_, i) => e.report(`w-${i}`)).filter((r) => r?.status !== 'S_SYNCHED').slice(0, 3)
+      phase(`syncing ${n}: ${JSON.stringify(e.stats().byStatus)} e.g. ${JSON.stringify(behind.map((r) => r && { s: r.status, h: r.parentHeaderSynchedTo, p: r.paraHeaderSynchedTo, b: r.paraBlockDispatchedTo, m: r.lastMessage, err: r.details?.lastError }))}`)
+    }, 60_000)
     await waitFor(() => allSynched(n, e), 3_600_000, () => JSON.stringify(e.stats()), 500).finally(() => clearInterval(progress))
     const wallS = (Date.now() - t0) / 1000
     const cpu = process.cpuUsage(cpu0)
@@ -143,9 +171,13 @@ try {
     e.apply(Array.from({ length: n }, (_, i) => view(i)))
     await waitFor(() => allSynched(n, e), 600_000, 'synched', 500)
     const lags: number[] = []
+    // Warm-up: the history ends at a justification below the processed head; measure once every
+    // worker got the first range made by the live chain.
+    const start = (await dpInfo()).parentProcessedHeight
+    await post(`${control}/production/resume`)
+    await waitFor(() => Array.from({ length: n }, (_, i) => e.report(`w-${i}`)!.parentHeaderSynchedTo).every((h) => h >= start), 120_000, 'tip warm-up', 250)
     const cpu0 = process.cpuUsage()
     const t0 = Date.now()
-    await post(`${control}/production/resume`)
     while (Date.now() - t0 < TIP_MS) {
       await new Promise((r) => setTimeout(r, 250))
       const i = await dpInfo()
@@ -164,6 +196,7 @@ try {
   await f.stop()
   await walkie.stop()
 } finally {
+  exiting = true
   await engine?.stop().catch(() => undefined)
   for (const c of children) c.kill('SIGTERM')
   await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(undefined) : c.once('exit', r)))))

@@ -349,8 +349,10 @@ export class SyncWorker {
   async #fastSync(signal: AbortSignal): Promise<void> {
     const fast = this.#ctx.fastSync!
     const block = this.#heights.paraHeadernum - 1
-    this.#fastSyncDone = true
-    if (block < 1) return
+    if (block < 1) {
+      this.#fastSyncDone = true
+      return
+    }
     try {
       this.#say(`Fast sync: loading the chain state at para block ${block}...`)
       const state = await fast.source.stateAt(block)
@@ -359,14 +361,18 @@ export class SyncWorker {
       this.#take(await this.#ctx.client.getInfo(signal))
       this.#say(`Fast sync: chain state loaded at para block ${block}.`)
       this.#log.info({ worker: this.view.name, block }, 'fast sync: chain state loaded')
+      this.#fastSyncDone = true
       this.#ctx.emit({ type: 'fastSync', uuid: this.view.uuid, ok: true, block })
     } catch (err) {
       if (signal.aborted) throw new AbortedError()
+      // No answer (a busy pRuntime, a timeout): the next session asks GetInfo again and, while
+      // pRuntime still can load a state, tries once more instead of replaying everything.
+      if (err instanceof PruntimeUnreachableError) throw err
+      this.#fastSyncDone = true
       const msg = err instanceof PruntimeRejectedError ? err.pruntimeMessage : (err as Error).message
       this.#say(`Fast sync failed (${msg}); replaying the blocks instead.`)
       this.#log.warn({ worker: this.view.name, block, err: msg }, 'fast sync failed; falling back to replaying every block')
       this.#ctx.emit({ type: 'fastSync', uuid: this.view.uuid, ok: false, block, message: msg })
-      if (err instanceof PruntimeUnreachableError) throw err
     }
   }
 }
