@@ -4,6 +4,10 @@
  * CreateWorker to the last S_ACTIVE, extrinsics sent, calls landed per worker by kind, and duplicate
  * calls on chain (the same call with the same arguments landing twice; goal 0). Everything runs in
  * this process (devnet, pRuntimes, data provider, Redis as a child), so the wall time is an upper bound.
+ * Measured on the shared 2-core box: 8 workers 14.8 s, 40 workers 48 s (8 extrinsics, 4 calls per
+ * worker: registerWorker, one egress message, addWorker, startComputing; 0 duplicates); 100 and 200 did
+ * not finish within 7 and 9 min there while other suites ran (not diagnosed: in-process pRuntimes,
+ * sync and the chain steps share the cores; the wait prints the status counts when it gives up).
  */
 import { Keyring } from '@polkadot/keyring'
 import { PHA, landedCalls, report, startBed, waitFor } from '../lifecycle-chain/helpers.js'
