@@ -41,8 +41,6 @@ export interface EngineTuning {
   board?: boolean
 }
 
-export const ENGINE_NOT_BUILT = 'worker engine not built in this version'
-
 export function chainStepsOptions(c: LifecycleConfig): ChainStepsOptions {
   return {
     syncOnly: c.PHALA_SYNC_ONLY,

@@ -2,7 +2,7 @@
 export { start, startLifecycle, storePathFor, LifecycleStartError, type LifecycleOptions, type LifecycleDeps, type RunningLifecycle } from './main.js'
 export type { WorkerEngine, WorkerView, PoolView, WorkerReport, WorkerStatusName } from './contract.js'
 export { WORKER_STATUSES } from './contract.js'
-export { createEngine, chainStepsOptions, ENGINE_NOT_BUILT, type EngineDeps, type EngineTuning } from './engine.js'
+export { createEngine, chainStepsOptions, type EngineDeps, type EngineTuning } from './engine.js'
 export { lifecycleHandlers, registerLifecycleApi, toWalkieError, LIFECYCLE_METHODS, CONFIG_MODE_MESSAGE, type LifecycleMethod, type LifecycleHandler, type LifecycleApiDeps } from './api.js'
 export { Repository, type PoolInput, type WorkerInput, type IdentityInput, type WorkerWithPool } from './repository.js'
 export { createPoolStore, StoreError, type PoolStore, type StoreChange } from './store.js'
