@@ -144,11 +144,18 @@ export function createRpcServer(init: RpcServerInit): RpcServer {
         if (!conn) throw new RpcError(-32601, 'Method not found', 'subscriptions need a WebSocket connection')
         if (conn.subs.size >= maxSubs) throw new RpcError(TOO_MANY_SUBSCRIPTIONS, 'Too many subscriptions on the connection', `Exceeded max limit of ${maxSubs}`)
         const subId = (nextSub++).toString(16).padStart(16, '0')
+        const notify = (result: unknown): void => send(conn, { jsonrpc: '2.0', method: sub.notification, params: { subscription: subId, result } })
+        // The id reply goes out before the first notification, as a node does: under RPC latency the
+        // notifications made meanwhile wait for it, even those of a subscription the server ended
+        // meanwhile (a watched transaction finalized or dropped at once keeps its last statuses).
+        const pending: unknown[] = []
+        let replied = false
         const sink: SubSink = {
           closed: false,
           emit(result) {
             if (this.closed || conn.ws.readyState !== WebSocket.OPEN) return
-            send(conn, { jsonrpc: '2.0', method: sub.notification, params: { subscription: subId, result } })
+            if (replied) notify(result)
+            else pending.push(result)
           },
           close() {
             if (this.closed) return
@@ -160,12 +167,7 @@ export function createRpcServer(init: RpcServerInit): RpcServer {
         }
         const entry: { teardown?: () => void; sink: SubSink } = { sink }
         conn.subs.set(subId, entry)
-        // Reply with the id before the first notification, as a node does.
         let teardown: () => void
-        const pending: unknown[] = []
-        let replied = false
-        const realEmit = sink.emit.bind(sink)
-        sink.emit = (res) => (replied ? realEmit(res) : void pending.push(res))
         try {
           teardown = await sub.subscribe(params, sink, ctx)
         } catch (e) {
@@ -178,8 +180,7 @@ export function createRpcServer(init: RpcServerInit): RpcServer {
         void delay(null).then(() => {
           send(conn, reply)
           replied = true
-          for (const p of pending) realEmit(p)
-          sink.emit = realEmit
+          for (const p of pending.splice(0)) notify(p)
         })
         return undefined
       }
