@@ -40,7 +40,9 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 function child(env: Record<string, string>): ChildProcess {
-  const c = spawn(process.execPath, ['--import', 'tsx', '--import', './src/polyfill.ts', 'src/index.ts'], {
+  // BENCH_PROF_DIR: CPU profiles of the devnet and the data provider too (node --cpu-prof), written when they stop.
+  const prof = process.env.BENCH_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_DIR}`] : []
+  const c = spawn(process.execPath, [...prof, '--import', 'tsx', '--import', './src/polyfill.ts', 'src/index.ts'], {
     env: { ...process.env, PHALA_LOGGER_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'inherit'],
   })
   children.push(c)

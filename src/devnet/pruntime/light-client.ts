@@ -47,8 +47,52 @@ export interface Decoded {
   hash: string
 }
 
+/*
+ * Results computed from the very same input objects are remembered: the pRuntime server hands every
+ * worker the same decoded objects for the same request bytes (server.ts), so hundreds of simulated
+ * workers decode a header and check a justification or a proof once. The key of each entry is the
+ * input object itself plus every other input the result depends on, so a worker gets exactly the
+ * answer it would compute (its own authority set, set id, state root), and rejects what it would reject.
+ */
+const decodedHeaders = new WeakMap<Uint8Array, Decoded>()
+const verdicts = new WeakMap<Uint8Array, Map<string, ReturnType<typeof verifyJustification>>>()
+const provenValues = new WeakMap<Uint8Array[], Map<string, string | null | undefined | Error>>()
+
 function decodeOne(encoded: Uint8Array): Decoded {
-  return { header: decodeHeader(encoded), hash: hashHeader(encoded) }
+  let d = decodedHeaders.get(encoded)
+  if (!d) {
+    d = { header: decodeHeader(encoded), hash: hashHeader(encoded) }
+    decodedHeaders.set(encoded, d)
+  }
+  return d
+}
+
+function checkJustification(justification: Uint8Array, authorities: readonly Authority[], setId: bigint, target: { hash: string; number: number }): ReturnType<typeof verifyJustification> {
+  const key = `${setId}|${target.hash}|${target.number}|${authorities.map((a) => `${a.publicKey.toLowerCase()}:${a.weight}`).join(',')}`
+  let m = verdicts.get(justification)
+  let v = m?.get(key)
+  if (!v) {
+    v = verifyJustification(justification, authorities, setId, target)
+    if (!m) verdicts.set(justification, (m = new Map()))
+    if (m.size < 16) m.set(key, v)
+  }
+  return v
+}
+
+/** The value at `key` proven against `root`; an Error when the proof is bad. */
+function provenValue(root: string, proof: Uint8Array[], key: string): string | null | undefined | Error {
+  const k = `${root}|${key}`
+  let m = provenValues.get(proof)
+  if (m?.has(k)) return m.get(k)
+  let v: string | null | undefined | Error
+  try {
+    v = verifyProof(root, proof, [key]).get(key)
+  } catch (e) {
+    v = e instanceof Error ? e : new Error(String(e))
+  }
+  if (!m) provenValues.set(proof, (m = new Map()))
+  if (m.size < 16) m.set(k, v)
+  return v
 }
 
 /**
@@ -76,7 +120,7 @@ export function syncRelayHeaders(
   if (first.header.parentHash.toLowerCase() !== state.lastHash) {
     throw new PRuntimeError('HeaderValidateFailed(invalid ancestry proof)')
   }
-  const verdict = verifyJustification(last.justification, state.authorities, state.setId, { hash: last.hash, number: last.header.number })
+  const verdict = checkJustification(last.justification, state.authorities, state.setId, { hash: last.hash, number: last.header.number })
   if (!verdict.ok) {
     if (verdict.error === 'error decoding justification for header') throw new PRuntimeError(`HeaderValidateFailed(${verdict.error})`)
     throw new PRuntimeError(`HeaderValidateFailed(bad justification for header: ${verdict.error})`)
@@ -125,11 +169,9 @@ export function syncParaHeaders(
   if (!root) throw new PRuntimeError('RelaychainHeaderNotSynced')
   const last = headers[headers.length - 1]!
   const key = parasHeadsKey(para.paraId)
-  let value: string | null | undefined
-  try {
-    value = verifyProof(root, proof, [key]).get(key)
-  } catch (e) {
-    const msg = e instanceof TrieProofError ? e.message : String((e as Error).message ?? e)
+  const value = provenValue(root, proof, key)
+  if (value instanceof Error) {
+    const msg = value instanceof TrieProofError ? value.message : String(value.message ?? value)
     throw new PRuntimeError(`StorageProofFailed(${msg})`)
   }
   if (value === null || value === undefined) throw new PRuntimeError('StorageProofFailed(storage value unavailable)')
