@@ -502,7 +502,7 @@ export class Phactory {
     const rt = this.#rt
     const pub = u8aToHex(this.#identity.identity.publicKey).slice(2)
     const ecdh = u8aToHex(this.#identity.ecdh.publicKey).slice(2)
-    const mem = process.memoryUsage()
+    const mem = processMemory()
     const used = this.approxBytes()
     this.#peakBytes = Math.max(this.#peakBytes, used)
     return {
@@ -580,4 +580,12 @@ function blockDigest(b: DecodedBlock): string {
     digests.set(b, d)
   }
   return d
+}
+
+/** The process's memory figures, read at most once a second (hundreds of workers answer GetInfo; each read costs a /proc scan). */
+let memory: { at: number; rss: number } = { at: 0, rss: 0 }
+function processMemory(): { rss: number } {
+  const now = Date.now()
+  if (now - memory.at > 1000) memory = { at: now, rss: process.memoryUsage.rss() }
+  return memory
 }
