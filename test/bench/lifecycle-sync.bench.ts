@@ -192,17 +192,21 @@ try {
   e.apply([])
   await waitFor(() => e.stats().workers === 0, 60_000, 'stopped')
   await crash(4)
+  await e.stop()
+  const metrics = { blobFetch: (k: string) => fetches.set(k, (fetches.get(k) ?? 0) + 1), request: (r: { action: string }, ms: number) => { requestMs[r.action] = (requestMs[r.action] ?? 0) + ms } }
   let syncNReplay = {}
   if (process.env.BENCH_SKIP_SYNC_N_REPLAY !== 'true') {
-    syncNReplay = await syncRun(N, e)
+    // A new engine: an empty cache, so fetches per key count every blob this run needs.
+    const r = (engine = createSyncEngine(opts, { logger, walkie, metrics }))
+    syncNReplay = await syncRun(N, r)
     phase(`${N} workers synched by replay: ${JSON.stringify(syncNReplay)}`)
-    e.apply([])
-    await waitFor(() => e.stats().workers === 0, 120_000, 'stopped')
+    r.apply([])
+    await waitFor(() => r.stats().workers === 0, 120_000, 'stopped')
+    await r.stop()
     await crash(N)
   }
-  await e.stop()
   // The defaults from here on: fast sync on, reading the state from the para node.
-  engine = createSyncEngine({ ...opts, disableFastSync: false, chainEndpoint: `ws://127.0.0.1:${paraPort}` }, { logger, walkie, metrics: { blobFetch: (k) => fetches.set(k, (fetches.get(k) ?? 0) + 1), request: (r, ms) => { requestMs[r.action] = (requestMs[r.action] ?? 0) + ms } } })
+  engine = createSyncEngine({ ...opts, disableFastSync: false, chainEndpoint: `ws://127.0.0.1:${paraPort}` }, { logger, walkie, metrics })
   const f = engine
   const syncN = await syncRun(N, f)
   phase(`${N} workers synched: ${JSON.stringify(syncN)}`)
@@ -213,6 +217,11 @@ try {
     await waitFor(() => allSynched(n, e), 600_000, 'synched', 500)
     const lags: number[] = []
     const servedLags: number[] = []
+    // Delivery delay: from the first sample that sees a new served range end to the first sample
+    // where a worker has it (granularity: the 250 ms sampling), in seconds and in relay-block times.
+    const servedSeen = new Map<number, number>()
+    const gotAt = new Map<number, number>()
+    const delays: number[] = []
     // Warm-up: the history ends at a justification below the processed head; measure once every
     // worker got the first range made by the live chain.
     const start = (await dpInfo()).parentProcessedHeight
@@ -224,10 +233,17 @@ try {
       await new Promise((r) => setTimeout(r, 250))
       const lowest = Math.min(...Array.from({ length: n }, (_, w) => e.report(`w-${w}`)!.parentHeaderSynchedTo))
       const [i, s] = await Promise.all([dpInfo(), served(lowest + 1)])
+      const now = Date.now()
+      if (!servedSeen.has(s)) servedSeen.set(s, now)
       for (let w = 0; w < n; w++) {
         const h = e.report(`w-${w}`)!.parentHeaderSynchedTo
         lags.push(Math.max(0, i.parentProcessedHeight - h))
         servedLags.push(Math.max(0, s - h))
+        if (h > (gotAt.get(w) ?? -1)) {
+          // every served end this worker passed since the last sample: delay from when it was first seen served
+          for (const [end, at] of servedSeen) if (end <= h && end > (gotAt.get(w) ?? -1) && at > t0) delays.push((now - at) / 1000)
+          gotAt.set(w, h)
+        }
       }
     }
     await post(`${control}/production/pause`)
@@ -237,6 +253,8 @@ try {
     return {
       workers: n, lagP50: pct(lags, 50), lagP99: pct(lags, 99), lagMax: lags[lags.length - 1] ?? NaN,
       servedLagP50: pct(servedLags, 50), servedLagP99: pct(servedLags, 99), servedLagMax: servedLags[servedLags.length - 1] ?? NaN,
+      deliveries: delays.length, deliveryP50S: round(pct(delays.sort((a, b) => a - b), 50), 2), deliveryP99S: round(pct(delays, 99), 2),
+      deliveryP99Blocks: round(pct(delays, 99) / (BLOCK_MS / 1000), 2),
       cpuS: round((cpu.user + cpu.system) / 1e6, 2),
     }
   }

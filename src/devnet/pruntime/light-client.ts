@@ -58,6 +58,39 @@ const decodedHeaders = new WeakMap<Uint8Array, Decoded>()
 const verdicts = new WeakMap<Uint8Array, Map<string, ReturnType<typeof verifyJustification>>>()
 const provenValues = new WeakMap<Uint8Array[], Map<string, string | null | undefined | Error>>()
 
+/*
+ * Whole batches too: a batch object validated from an identical light-client state (same last
+ * header, next number, authority set and id, relay state root) gives the identical result, shared
+ * (states are never mutated, only replaced). A rejected batch is not remembered: it is checked again.
+ */
+type RelayResult = ReturnType<typeof validateRelayHeaders>
+const relayResults = new WeakMap<object, Map<string, RelayResult>>()
+const paraResults = new WeakMap<object, WeakMap<object, Map<string, ReturnType<typeof validateParaHeaders>>>>()
+const authorityKeys = new WeakMap<readonly Authority[], string>()
+
+function authoritiesKey(a: readonly Authority[]): string {
+  let k = authorityKeys.get(a)
+  if (k === undefined) {
+    k = a.map((x) => `${x.publicKey.toLowerCase()}:${x.weight}`).join(',')
+    authorityKeys.set(a, k)
+  }
+  return k
+}
+
+function relayKey(s: RelayState): string {
+  return `${s.lastHash}|${s.lastNumber}|${s.nextHeaderNumber}|${s.setId}|${s.lastRelayStateRoot}|${authoritiesKey(s.authorities)}`
+}
+
+function memo<T>(cache: WeakMap<object, Map<string, T>>, input: object, key: string, compute: () => T): T {
+  let m = cache.get(input)
+  const hit = m?.get(key)
+  if (hit) return hit
+  const v = compute()
+  if (!m) cache.set(input, (m = new Map()))
+  if (m.size < 16) m.set(key, v)
+  return v
+}
+
 function decodeOne(encoded: Uint8Array): Decoded {
   let d = decodedHeaders.get(encoded)
   if (!d) {
@@ -68,7 +101,7 @@ function decodeOne(encoded: Uint8Array): Decoded {
 }
 
 function checkJustification(justification: Uint8Array, authorities: readonly Authority[], setId: bigint, target: { hash: string; number: number }): ReturnType<typeof verifyJustification> {
-  const key = `${setId}|${target.hash}|${target.number}|${authorities.map((a) => `${a.publicKey.toLowerCase()}:${a.weight}`).join(',')}`
+  const key = `${setId}|${target.hash}|${target.number}|${authoritiesKey(authorities)}`
   let m = verdicts.get(justification)
   let v = m?.get(key)
   if (!v) {
@@ -99,7 +132,11 @@ function provenValue(root: string, proof: Uint8Array[], key: string): string | n
  * Validate a relay header batch. Returns the new relay state and the synced-to number, plus the
  * state roots of the accepted headers (solo mode feeds them to block dispatch).
  */
-export function syncRelayHeaders(
+export function syncRelayHeaders(state: RelayState, batch: RelayHeaderIn[]): { next: RelayState; syncedTo: number; accepted: Decoded[] } {
+  return memo(relayResults, batch, relayKey(state), () => validateRelayHeaders(state, batch))
+}
+
+function validateRelayHeaders(
   state: RelayState,
   batch: RelayHeaderIn[],
 ): { next: RelayState; syncedTo: number; accepted: Decoded[] } {
@@ -156,7 +193,14 @@ export function syncRelayHeaders(
  * Validate a para header batch against the last synced relay header. Returns the new relay state
  * (its state root consumed), the new para state, and the state roots to queue by para number.
  */
-export function syncParaHeaders(
+export function syncParaHeaders(relay: RelayState, para: ParaHeaderState, batch: Uint8Array[], proof: Uint8Array[]): ReturnType<typeof validateParaHeaders> {
+  const key = `${relayKey(relay)}|${relay.lastRelayStateRoot}|${para.paraId}|${para.nextParaHeaderNumber}`
+  let byProof = paraResults.get(batch)
+  if (!byProof) paraResults.set(batch, (byProof = new WeakMap()))
+  return memo(byProof, proof, key, () => validateParaHeaders(relay, para, batch, proof))
+}
+
+function validateParaHeaders(
   relay: RelayState,
   para: ParaHeaderState,
   batch: Uint8Array[],

@@ -79,6 +79,7 @@ export class SyncWorker {
   #requests = 0
   #workerAccountId = ''
   #sessionInfoJson = ''
+  #infoJson: { of: PhactoryInfo | undefined; json: string } | undefined
 
   constructor(view: WorkerView, ctx: SyncWorkerContext) {
     this.view = view
@@ -128,7 +129,7 @@ export class SyncWorker {
       paraBlockDispatchedTo: Math.max(0, this.#heights.blocknum - 1),
       publicKey: this.#publicKey,
       lastMessage: this.#message,
-      sessionInfoJson: this.#sessionInfoJson || JSON.stringify({ runtimeInfo: i ?? {} }, null, 2),
+      sessionInfoJson: this.#sessionInfoJson || this.#runtimeInfoJson(),
       workerAccountId: this.#workerAccountId,
       details: {
         version: i?.version ?? '',
@@ -141,6 +142,13 @@ export class SyncWorker {
         fastSync: this.#fastSyncOutcome,
       },
     }
+  }
+
+  /** The runtime info as JSON, made once per GetInfo answer (reports are read often: API, monitor, tests). */
+  #runtimeInfoJson(): string {
+    let j = this.#infoJson
+    if (!j || j.of !== this.#info) this.#infoJson = j = { of: this.#info, json: JSON.stringify({ runtimeInfo: this.#info ?? {} }, null, 2) }
+    return j.json
   }
 
   /**
