@@ -11,8 +11,9 @@
  *   tip         BENCH_TIP_WORKERS (200) workers, then 1, at the tip for BENCH_TIP_MS (60 s) each with a
  *               relay block every BENCH_BLOCK_MS (6 s, as Polkadot), sampled every 250 ms: lag behind
  *               the data provider's processed relay height (p50/p99 in relay blocks; the provider ends a
- *               live range only every PHALA_DATA_PROVIDER_LIVE_JUSTIFICATION_GAP (4) blocks, so
- *               this includes up to 3 blocks it processed but serves no range for yet), and lag behind
+ *               live range every BENCH_LIVE_GAP blocks (its PHALA_DATA_PROVIDER_LIVE_JUSTIFICATION_GAP,
+ *               here 1 by default; with its default 4 this lag includes up to 3 blocks it processed but
+ *               serves no range for yet), and lag behind
  *               the last relay block it serves (the end of its last range: the lifecycle's own delay);
  *               lifecycle CPU.
  * The devnet's pRuntimes all run in the devnet process (one core at most); BENCH_PROF_DIR writes CPU
@@ -34,6 +35,9 @@ const TIP = Math.min(N, Number(process.env.BENCH_TIP_WORKERS ?? 200))
 const TIP_MS = Number(process.env.BENCH_TIP_MS ?? 60_000)
 const HISTORY = Number(process.env.BENCH_HISTORY ?? 2000)
 const BLOCK_MS = Number(process.env.BENCH_BLOCK_MS ?? 6000)
+// The data provider ends a live range every LIVE_GAP relay blocks (its default is 4); 1 = a range per
+// finalized block, so "lag behind the data provider" is the lifecycle's alone.
+const LIVE_GAP = Number(process.env.BENCH_LIVE_GAP ?? 1)
 const logger = quietLogger()
 const dir = mkdtempSync(join(tmpdir(), 'prb-bench-sync-'))
 const children: ChildProcess[] = []
@@ -111,6 +115,7 @@ try {
     PHALA_LOCAL_DB_PATH: join(dir, 'dp'), PHALA_PEER_ID_PREFIX: join(dir, 'keys'), PHALA_DATA_PROVIDER_LOCAL_SERVER: String(blobPort),
     PHALA_DATA_PROVIDER_LOCAL_SERVER_HOST: '127.0.0.1', PHALA_WALKIE_LISTEN_ADDRESSES: `/ip4/127.0.0.1/tcp/${walkiePort}`,
     PHALA_WALKIE_BOOT_NODES: `/ip4/127.0.0.1/tcp/${walkiePort}`, PHALA_WALKIE_DISABLE_MDNS_DISCOVERY: 'true',
+    PHALA_DATA_PROVIDER_LIVE_JUSTIFICATION_GAP: String(LIVE_GAP),
   })
   const paraRpc = async (method: string, params: unknown[]): Promise<any> => {
     const r = await fetch(`http://127.0.0.1:${paraPort}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
@@ -262,7 +267,7 @@ try {
   phase(`tip ${TIP}: ${JSON.stringify(tipMany)}`)
   const tipOne = await tipRun(1)
   clearInterval(rssTimer)
-  process.stdout.write(JSON.stringify({ bench: 'lifecycle-sync', history: HISTORY, sync4, syncNReplay, syncN, tip: { seconds: TIP_MS / 1000, many: tipMany, one: tipOne }, cache: f.stats().cache }) + '\n')
+  process.stdout.write(JSON.stringify({ bench: 'lifecycle-sync', history: HISTORY, liveGap: LIVE_GAP, sync4, syncNReplay, syncN, tip: { seconds: TIP_MS / 1000, many: tipMany, one: tipOne }, cache: f.stats().cache }) + '\n')
   await f.stop()
   await blobs.close()
   await walkie.stop()
