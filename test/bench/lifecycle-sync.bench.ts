@@ -166,13 +166,13 @@ try {
   }
   const allSynched = (n: number, eng: SyncEngine): boolean => Array.from({ length: n }, (_, i) => eng.report(`w-${i}`)?.status).every((s) => s === 'S_SYNCHED')
   let peakRss = 0
-  const rssTimer = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss) }, 200)
+  const rssTimer = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage.rss()) }, 200)
 
   const syncRun = async (n: number, eng: SyncEngine): Promise<Record<string, number>> => {
     const e = eng
     fetches.clear()
     for (const k of Object.keys(requestMs)) delete requestMs[k]
-    peakRss = process.memoryUsage().rss
+    peakRss = process.memoryUsage.rss()
     const cpu0 = process.cpuUsage()
     const t0 = Date.now()
     e.apply(Array.from({ length: n }, (_, i) => view(i)))

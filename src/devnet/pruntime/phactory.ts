@@ -400,7 +400,7 @@ export class Phactory {
       storage = version === 0 ? applyChanges(storage, block.changes.main, blockDigest(block)) : storage.apply(block.changes.main)
       for (const [k, v] of block.changes.main) {
         // A storage value key is 32 bytes (two twox128 hashes): compare hex only for those.
-        if (v !== null && k.length === 32 && u8aToHex(k) === OUTBOUND_MESSAGES_KEY) challenges.push(...challengesIn(n, u8aToHex(v)))
+        if (v !== null && k.length === 32 && OUTBOUND_MESSAGES_KEY_BYTES.equals(k)) challenges.push(...challengesIn(n, u8aToHex(v)))
       }
       if (block.changes.child.length > 0) child ??= new Map([...rt.childStorage].map(([k, v]) => [k, new Map(v)]))
       for (const [ck, changes] of block.changes.child) {
@@ -570,6 +570,8 @@ function isNoneProvider(p: Uint8Array | null | undefined): boolean {
 export function vecU8(b: Uint8Array): Uint8Array {
   return u8aConcat(compactToU8a(b.length), b)
 }
+
+const OUTBOUND_MESSAGES_KEY_BYTES = Buffer.from(OUTBOUND_MESSAGES_KEY.slice(2), 'hex')
 
 /** The digest of a decoded block's main changes, once per decoded block (shared by every worker it is dispatched to). */
 const digests = new WeakMap<DecodedBlock, string>()
