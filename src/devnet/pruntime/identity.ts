@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { sr25519PairFromSeed, sr25519Sign } from '@polkadot/util-crypto'
+import { isReady as wasmReady, sr25519Sign as wasmSr25519Sign } from '@polkadot/wasm-crypto'
 import { hexToU8a, u8aToHex } from '@polkadot/util'
 
 export interface Keypair {
@@ -55,6 +56,12 @@ export function loadOrCreateIdentity(dir: string | undefined): WorkerIdentity {
   return id
 }
 
+/**
+ * sr25519 signature (schnorrkel, as pRuntime). The wasm signer once the wasm is loaded (every
+ * pRuntime start awaits cryptoWaitReady): @polkadot/util-crypto's own sr25519Sign is pure JS and
+ * ~8x slower, and signing every bin_api answer made it the simulated pRuntimes' largest cost.
+ */
 export function sign(pair: Keypair, message: Uint8Array): Uint8Array {
+  if (wasmReady()) return wasmSr25519Sign(pair.publicKey, pair.secretKey, message)
   return sr25519Sign(message, pair)
 }

@@ -33,6 +33,8 @@ export interface PruntimesOptions {
   registrationInfoVersion?: 1 | 2
   /** See PhactoryOptions.heartbeatEveryBlocks (default 0: no heartbeats). */
   heartbeatEveryBlocks?: number
+  /** Offer LoadChainState (GetInfo's can_load_chain_state); false = a pRuntime without fast sync. Default true. */
+  canLoadChainState?: boolean
 }
 
 /** Per-worker control (in-process). */
@@ -82,7 +84,7 @@ export async function startPruntimes(opts: PruntimesOptions, logger: Logger): Pr
       const dir = opts.dataDir ? join(opts.dataDir, `pruntime-${i}`) : undefined
       let identity: WorkerIdentity = loadOrCreateIdentity(dir)
       const make = (): Phactory =>
-        new Phactory({ identity, logger: log, paraStateVersion: opts.paraStateVersion, benchScore: opts.benchScore, registrationInfoVersion: opts.registrationInfoVersion, heartbeatEveryBlocks: opts.heartbeatEveryBlocks })
+        new Phactory({ identity, logger: log, paraStateVersion: opts.paraStateVersion, benchScore: opts.benchScore, registrationInfoVersion: opts.registrationInfoVersion, heartbeatEveryBlocks: opts.heartbeatEveryBlocks, ...(opts.canLoadChainState === false ? { canLoadChainState: false } : {}) })
       let phactory = make()
       const faults: Faults = { hang: false, error: false, delayMs: 0 }
       const restart = (wipeIdentity = false): void => {

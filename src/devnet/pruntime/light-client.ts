@@ -47,15 +47,96 @@ export interface Decoded {
   hash: string
 }
 
+/*
+ * Results computed from the very same input objects are remembered: the pRuntime server hands every
+ * worker the same decoded objects for the same request bytes (server.ts), so hundreds of simulated
+ * workers decode a header and check a justification or a proof once. The key of each entry is the
+ * input object itself plus every other input the result depends on, so a worker gets exactly the
+ * answer it would compute (its own authority set, set id, state root), and rejects what it would reject.
+ */
+const decodedHeaders = new WeakMap<Uint8Array, Decoded>()
+const verdicts = new WeakMap<Uint8Array, Map<string, ReturnType<typeof verifyJustification>>>()
+const provenValues = new WeakMap<Uint8Array[], Map<string, string | null | undefined | Error>>()
+
+/*
+ * Whole batches too: a batch object validated from an identical light-client state (same last
+ * header, next number, authority set and id, relay state root) gives the identical result, shared
+ * (states are never mutated, only replaced). A rejected batch is not remembered: it is checked again.
+ */
+type RelayResult = ReturnType<typeof validateRelayHeaders>
+const relayResults = new WeakMap<object, Map<string, RelayResult>>()
+const paraResults = new WeakMap<object, WeakMap<object, Map<string, ReturnType<typeof validateParaHeaders>>>>()
+const authorityKeys = new WeakMap<readonly Authority[], string>()
+
+function authoritiesKey(a: readonly Authority[]): string {
+  let k = authorityKeys.get(a)
+  if (k === undefined) {
+    k = a.map((x) => `${x.publicKey.toLowerCase()}:${x.weight}`).join(',')
+    authorityKeys.set(a, k)
+  }
+  return k
+}
+
+function relayKey(s: RelayState): string {
+  return `${s.lastHash}|${s.lastNumber}|${s.nextHeaderNumber}|${s.setId}|${s.lastRelayStateRoot}|${authoritiesKey(s.authorities)}`
+}
+
+function memo<T>(cache: WeakMap<object, Map<string, T>>, input: object, key: string, compute: () => T): T {
+  let m = cache.get(input)
+  const hit = m?.get(key)
+  if (hit) return hit
+  const v = compute()
+  if (!m) cache.set(input, (m = new Map()))
+  if (m.size < 16) m.set(key, v)
+  return v
+}
+
 function decodeOne(encoded: Uint8Array): Decoded {
-  return { header: decodeHeader(encoded), hash: hashHeader(encoded) }
+  let d = decodedHeaders.get(encoded)
+  if (!d) {
+    d = { header: decodeHeader(encoded), hash: hashHeader(encoded) }
+    decodedHeaders.set(encoded, d)
+  }
+  return d
+}
+
+function checkJustification(justification: Uint8Array, authorities: readonly Authority[], setId: bigint, target: { hash: string; number: number }): ReturnType<typeof verifyJustification> {
+  const key = `${setId}|${target.hash}|${target.number}|${authoritiesKey(authorities)}`
+  let m = verdicts.get(justification)
+  let v = m?.get(key)
+  if (!v) {
+    v = verifyJustification(justification, authorities, setId, target)
+    if (!m) verdicts.set(justification, (m = new Map()))
+    if (m.size < 16) m.set(key, v)
+  }
+  return v
+}
+
+/** The value at `key` proven against `root`; an Error when the proof is bad. */
+function provenValue(root: string, proof: Uint8Array[], key: string): string | null | undefined | Error {
+  const k = `${root}|${key}`
+  let m = provenValues.get(proof)
+  if (m?.has(k)) return m.get(k)
+  let v: string | null | undefined | Error
+  try {
+    v = verifyProof(root, proof, [key]).get(key)
+  } catch (e) {
+    v = e instanceof Error ? e : new Error(String(e))
+  }
+  if (!m) provenValues.set(proof, (m = new Map()))
+  if (m.size < 16) m.set(k, v)
+  return v
 }
 
 /**
  * Validate a relay header batch. Returns the new relay state and the synced-to number, plus the
  * state roots of the accepted headers (solo mode feeds them to block dispatch).
  */
-export function syncRelayHeaders(
+export function syncRelayHeaders(state: RelayState, batch: RelayHeaderIn[]): { next: RelayState; syncedTo: number; accepted: Decoded[] } {
+  return memo(relayResults, batch, relayKey(state), () => validateRelayHeaders(state, batch))
+}
+
+function validateRelayHeaders(
   state: RelayState,
   batch: RelayHeaderIn[],
 ): { next: RelayState; syncedTo: number; accepted: Decoded[] } {
@@ -76,7 +157,7 @@ export function syncRelayHeaders(
   if (first.header.parentHash.toLowerCase() !== state.lastHash) {
     throw new PRuntimeError('HeaderValidateFailed(invalid ancestry proof)')
   }
-  const verdict = verifyJustification(last.justification, state.authorities, state.setId, { hash: last.hash, number: last.header.number })
+  const verdict = checkJustification(last.justification, state.authorities, state.setId, { hash: last.hash, number: last.header.number })
   if (!verdict.ok) {
     if (verdict.error === 'error decoding justification for header') throw new PRuntimeError(`HeaderValidateFailed(${verdict.error})`)
     throw new PRuntimeError(`HeaderValidateFailed(bad justification for header: ${verdict.error})`)
@@ -112,7 +193,14 @@ export function syncRelayHeaders(
  * Validate a para header batch against the last synced relay header. Returns the new relay state
  * (its state root consumed), the new para state, and the state roots to queue by para number.
  */
-export function syncParaHeaders(
+export function syncParaHeaders(relay: RelayState, para: ParaHeaderState, batch: Uint8Array[], proof: Uint8Array[]): ReturnType<typeof validateParaHeaders> {
+  const key = `${relayKey(relay)}|${relay.lastRelayStateRoot}|${para.paraId}|${para.nextParaHeaderNumber}`
+  let byProof = paraResults.get(batch)
+  if (!byProof) paraResults.set(batch, (byProof = new WeakMap()))
+  return memo(byProof, proof, key, () => validateParaHeaders(relay, para, batch, proof))
+}
+
+function validateParaHeaders(
   relay: RelayState,
   para: ParaHeaderState,
   batch: Uint8Array[],
@@ -125,11 +213,9 @@ export function syncParaHeaders(
   if (!root) throw new PRuntimeError('RelaychainHeaderNotSynced')
   const last = headers[headers.length - 1]!
   const key = parasHeadsKey(para.paraId)
-  let value: string | null | undefined
-  try {
-    value = verifyProof(root, proof, [key]).get(key)
-  } catch (e) {
-    const msg = e instanceof TrieProofError ? e.message : String((e as Error).message ?? e)
+  const value = provenValue(root, proof, key)
+  if (value instanceof Error) {
+    const msg = value instanceof TrieProofError ? value.message : String(value.message ?? value)
     throw new PRuntimeError(`StorageProofFailed(${msg})`)
   }
   if (value === null || value === undefined) throw new PRuntimeError('StorageProofFailed(storage value unavailable)')

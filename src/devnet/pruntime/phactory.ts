@@ -11,6 +11,7 @@ import { hexToU8a, u8aToHex, u8aToString, u8aConcat, compactToU8a, u8aEq } from 
 import { cpus } from 'node:os'
 import type { Logger } from '../../common/logger.js'
 import { stateRoot, verifyProof, type TrieVersion } from '../../common/trie.js'
+import { ParaState, applyChanges, changesDigest, stateFromEncoded } from './para-state.js'
 import { GRANDPA_AUTHORITIES_KEY, decodeGrandpaAuthoritiesValue, readAuthorityList, ScaleReader, type Authority } from '../../common/grandpa.js'
 import {
   decodeGenesisInfo,
@@ -92,7 +93,7 @@ interface Runtime {
   stateRoots: Map<number, string>
   nextBlockNumber: number
   /** The para state, hex keys -> hex values. */
-  storage: Map<string, string>
+  storage: ParaState
   childStorage: Map<string, Map<string, string>>
   stateRootHex: string
   /** The state was checked against a synced header (after the first dispatch). */
@@ -145,14 +146,14 @@ export class Phactory {
       throw new PRuntimeError('RA is disallowed when debug_set_key is enabled')
     }
     let genesis: ReturnType<typeof decodeGenesisInfo>
-    let genesisState: Array<[Uint8Array, Uint8Array]>
+    let storage: ParaState
     try {
       genesis = decodeGenesisInfo(req.encodedGenesisInfo ?? new Uint8Array())
     } catch (e) {
       throw new PRuntimeError(`Bridge initialize failed: cannot decode GenesisBlockInfo: ${(e as Error).message}`)
     }
     try {
-      genesisState = decodeStorageState(req.encodedGenesisState ?? new Uint8Array())
+      storage = stateFromEncoded(req.encodedGenesisState ?? new Uint8Array(), decodeStorageState)
     } catch (e) {
       throw new PRuntimeError(`Bridge initialize failed: cannot decode the genesis state: ${(e as Error).message}`)
     }
@@ -161,12 +162,10 @@ export class Phactory {
     const authorities: Authority[] = genesis.authoritySet.list.map((a) => ({ publicKey: u8aToHex(a.id), weight: a.weight }))
     this.#checkGenesisAuthorities(relayRoot, genesis.proof, authorities, genesis.authoritySet.id)
 
-    const storage = new Map<string, string>()
-    for (const [k, v] of genesisState) storage.set(u8aToHex(k), u8aToHex(v))
     const isParachain = req.isParachain ?? false
     if (!isParachain) {
       // Solo mode only: the genesis storage must be the relay genesis header's state.
-      const root = await stateRoot(storage.entries(), this.#opts.paraStateVersion ?? 0)
+      const root = await this.#rootOf(storage)
       if (root !== relayRoot.toLowerCase()) throw new PRuntimeError('state root mismatch')
     }
     if (this.#rt) throw new PRuntimeError('Runtime already initialized')
@@ -349,15 +348,13 @@ export class Phactory {
     if (blockNumber < 1) throw new PRuntimeError('Can not load chain state: block number must be at least 1')
     const expected = rt.stateRoots.get(blockNumber)
     if (expected === undefined) throw new PRuntimeError(`Can not load chain state: no synced para header for block ${blockNumber}; sync the headers to it first`)
-    let pairs: Array<[Uint8Array, Uint8Array]>
+    let storage: ParaState
     try {
-      pairs = decodeStorageState(encodedState)
+      storage = stateFromEncoded(encodedState, decodeStorageState)
     } catch (e) {
       throw new PRuntimeError(`Can not load chain state: cannot decode the state: ${(e as Error).message}`)
     }
-    const storage = new Map<string, string>()
-    for (const [k, v] of pairs) storage.set(u8aToHex(k), u8aToHex(v))
-    const root = await stateRoot(storage.entries(), this.#opts.paraStateVersion ?? 0)
+    const root = await this.#rootOf(storage)
     if (root !== expected) throw new PRuntimeError(`Can not load chain state: state root mismatch at block ${blockNumber}: expected ${expected}, the state gives ${root}`)
     if (this.#rt !== rt || rt.nextBlockNumber !== 1) throw new PRuntimeError('Can not load chain state: the runtime changed meanwhile')
     for (const n of [...rt.stateRoots.keys()]) if (n <= blockNumber) rt.stateRoots.delete(n)
@@ -372,12 +369,18 @@ export class Phactory {
 
   // ---- dispatch ---------------------------------------------------------------------------------
 
+  /** The state root of a para state: the shared trie for V0 (the devnet chain's layout), the wasm trie otherwise. */
+  #rootOf(state: ParaState): Promise<string> | string {
+    const version = this.#opts.paraStateVersion ?? 0
+    return version === 0 ? state.root() : stateRoot(state.entries(), version)
+  }
+
   async dispatchBlocks(input: DecodedBlock[]): Promise<number> {
     const rt = this.#runtime()
     const version = this.#opts.paraStateVersion ?? 0
     const blocks = input.filter((b) => b.header.number.toNumber() >= rt.nextBlockNumber)
     if (blocks.length === 0) return rt.nextBlockNumber - 1
-    let storage: Map<string, string> | undefined
+    let storage = rt.storage
     let child: Map<string, Map<string, string>> | undefined
     let expectedNext = rt.nextBlockNumber
     let root = rt.stateRootHex
@@ -389,20 +392,19 @@ export class Phactory {
       if (expected === undefined) throw new PRuntimeError('NoStateRoot')
       if (!root) {
         // First dispatch: the genesis state must be para header #0's state.
-        root = await stateRoot(rt.storage.entries(), version)
+        root = await this.#rootOf(rt.storage)
         const genesisExpected = rt.stateRoots.get(0)
         if (genesisExpected === undefined) throw new PRuntimeError('NoStateRoot')
         if (root !== genesisExpected) throw new PRuntimeError(`StateRootMismatch block=0 expected=${genesisExpected} actual=${root}`)
       }
-      storage ??= new Map(rt.storage)
-      child ??= new Map([...rt.childStorage].map(([k, v]) => [k, new Map(v)]))
+      storage = version === 0 ? applyChanges(storage, block.changes.main, blockDigest(block)) : storage.apply(block.changes.main)
       for (const [k, v] of block.changes.main) {
-        const key = u8aToHex(k)
-        if (v === null) storage.delete(key)
-        else storage.set(key, u8aToHex(v))
-        if (key === OUTBOUND_MESSAGES_KEY && v !== null) challenges.push(...challengesIn(n, u8aToHex(v)))
+        // A storage value key is 32 bytes (two twox128 hashes): compare hex only for those.
+        if (v !== null && k.length === 32 && OUTBOUND_MESSAGES_KEY_BYTES.equals(k)) challenges.push(...challengesIn(n, u8aToHex(v)))
       }
+      if (block.changes.child.length > 0) child ??= new Map([...rt.childStorage].map(([k, v]) => [k, new Map(v)]))
       for (const [ck, changes] of block.changes.child) {
+        if (!child) break
         const name = u8aToHex(ck)
         const m = child.get(name) ?? new Map<string, string>()
         for (const [k, v] of changes) {
@@ -412,15 +414,15 @@ export class Phactory {
         if (m.size === 0) child.delete(name)
         else child.set(name, m)
       }
-      const actual = await stateRoot(storage.entries(), version)
+      const actual = await this.#rootOf(storage)
       if (actual !== expected) throw new PRuntimeError(`StateRootMismatch block=${n} expected=${expected} actual=${actual}`)
       root = actual
       expectedNext = n + 1
     }
     // Commit.
     for (let n = rt.nextBlockNumber - 1; n < expectedNext; n++) rt.stateRoots.delete(n)
-    rt.storage = storage!
-    rt.childStorage = child!
+    rt.storage = storage
+    if (child) rt.childStorage = child
     rt.stateRootHex = root
     rt.nextBlockNumber = expectedNext
     rt.validated = true
@@ -500,7 +502,7 @@ export class Phactory {
     const rt = this.#rt
     const pub = u8aToHex(this.#identity.identity.publicKey).slice(2)
     const ecdh = u8aToHex(this.#identity.ecdh.publicKey).slice(2)
-    const mem = process.memoryUsage()
+    const mem = processMemory()
     const used = this.approxBytes()
     this.#peakBytes = Math.max(this.#peakBytes, used)
     return {
@@ -544,9 +546,7 @@ export class Phactory {
   approxBytes(): number {
     const rt = this.#rt
     if (!rt) return 0
-    let n = 0
-    for (const [k, v] of rt.storage) n += (k.length + v.length) / 2 + 64
-    return Math.round(n)
+    return rt.storage.bytes + 64 * rt.storage.size
   }
 
   /** Synced heights, for tests and logs. */
@@ -569,4 +569,25 @@ function isNoneProvider(p: Uint8Array | null | undefined): boolean {
 /** SCALE(Vec<u8>) of bytes, for HeadData comparisons and proofs. */
 export function vecU8(b: Uint8Array): Uint8Array {
   return u8aConcat(compactToU8a(b.length), b)
+}
+
+const OUTBOUND_MESSAGES_KEY_BYTES = Buffer.from(OUTBOUND_MESSAGES_KEY.slice(2), 'hex')
+
+/** The digest of a decoded block's main changes, once per decoded block (shared by every worker it is dispatched to). */
+const digests = new WeakMap<DecodedBlock, string>()
+function blockDigest(b: DecodedBlock): string {
+  let d = digests.get(b)
+  if (d === undefined) {
+    d = changesDigest(b.changes.main)
+    digests.set(b, d)
+  }
+  return d
+}
+
+/** The process's memory figures, read at most once a second (hundreds of workers answer GetInfo; each read costs a /proc scan). */
+let memory: { at: number; rss: number } = { at: 0, rss: 0 }
+function processMemory(): { rss: number } {
+  const now = Date.now()
+  if (now - memory.at > 1000) memory = { at: now, rss: process.memoryUsage.rss() }
+  return memory
 }

@@ -7,6 +7,8 @@
  *   GET|POST /get_info, GET /info
  * Faults (hang, delay, 500s) are injected here, per worker, by the control handle.
  */
+import { createHash } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type protobuf from 'protobufjs'
@@ -129,14 +131,34 @@ const BIN_API: Record<string, (p: Phactory, body: Uint8Array) => Promise<Json> |
     return { synced_to: p.syncParaHeader(req.headers.map((h) => h.toU8a()), req.proof) }
   },
   sync_combined_headers: (p, body) => {
-    const req = decodeOrThrow(() => decodeSyncCombinedHeadersReq(body))
-    const r = p.syncCombinedHeaders(req.relaychainHeaders.map(relayIn), req.parachainHeaders.map((h) => h.toU8a()), req.proof)
+    const req = decodedOnce('sync_combined_headers', body, (b) => {
+      const r = decodeSyncCombinedHeadersReq(b)
+      return { relay: r.relaychainHeaders.map(relayIn), para: r.parachainHeaders.map((h) => h.toU8a()), proof: r.proof }
+    })
+    const r = p.syncCombinedHeaders(req.relay, req.para, req.proof)
     return { relaychain_synced_to: r.relaychainSyncedTo, parachain_synced_to: r.parachainSyncedTo }
   },
   dispatch_block: async (p, body) => {
-    const blocks = decodeOrThrow(() => decodeDispatchBlockReq(body))
+    const blocks = decodedOnce('dispatch_block', body, decodeDispatchBlockReq)
     return { dispatched_to: await p.dispatchBlocks(blocks) }
   },
+}
+
+/**
+ * Decoded bin_api requests by the digest of their bytes, shared by every simulated worker of the
+ * process: the lifecycle sends the same bytes to many workers, and decoding (SCALE through the type
+ * registry) cost more than the checks. The decoded values are read-only to the workers.
+ */
+const decodedRequests = new LRUCache<string, object>({ max: 128 })
+
+function decodedOnce<T extends object>(action: string, body: Uint8Array, decode: (b: Uint8Array) => T): T {
+  const key = `${action}:${createHash('sha256').update(body).digest('hex')}`
+  let v = decodedRequests.get(key) as T | undefined
+  if (!v) {
+    v = decodeOrThrow(() => decode(body))
+    decodedRequests.set(key, v)
+  }
+  return v
 }
 
 function bytesOf(v: unknown): Uint8Array {

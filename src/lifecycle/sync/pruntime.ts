@@ -74,7 +74,7 @@ export function createPruntimeClient(o: PruntimeClientOptions): PruntimeClient {
   const base = o.endpoint.replace(/\/+$/, '')
   const codec = getCodec()
 
-  const post = (path: string, body: Uint8Array, timeoutMs: number, what: string, signal?: AbortSignal): Promise<{ status: number; body: Buffer }> =>
+  const post = (path: string, body: Uint8Array, timeoutMs: number, what: string, signal?: AbortSignal, retried = false): Promise<{ status: number; body: Buffer }> =>
     new Promise((resolve, reject) => {
       let url: URL
       try {
@@ -113,7 +113,18 @@ export function createPruntimeClient(o: PruntimeClientOptions): PruntimeClient {
         req.destroy()
       }
       signal?.addEventListener('abort', onAbort, { once: true })
-      req.on('error', (e: NodeJS.ErrnoException) => finish(new PruntimeUnreachableError(o.endpoint, what, e.code ? `${e.code} ${e.message}` : e.message)))
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        // A keep-alive socket the server closed just as we reused it (the idle-timeout race): the
+        // request never reached pRuntime; send it once more on a new socket instead of backing off.
+        if (!retried && !done && req.reusedSocket && e.code === 'ECONNRESET' && !signal?.aborted) {
+          done = true
+          clearTimeout(timer)
+          signal?.removeEventListener('abort', onAbort)
+          post(path, body, timeoutMs, what, signal, true).then(resolve, reject)
+          return
+        }
+        finish(new PruntimeUnreachableError(o.endpoint, what, e.code ? `${e.code} ${e.message}` : e.message))
+      })
       req.end(body)
     })
 

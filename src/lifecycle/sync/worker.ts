@@ -74,9 +74,12 @@ export class SyncWorker {
   #rejections = 0
   #lastError = ''
   #fastSyncDone = false
+  /** How this worker's history was brought in, for the status ('' until decided). */
+  #fastSyncOutcome = ''
   #requests = 0
   #workerAccountId = ''
   #sessionInfoJson = ''
+  #infoJson: { of: PhactoryInfo | undefined; json: string } | undefined
 
   constructor(view: WorkerView, ctx: SyncWorkerContext) {
     this.view = view
@@ -126,7 +129,7 @@ export class SyncWorker {
       paraBlockDispatchedTo: Math.max(0, this.#heights.blocknum - 1),
       publicKey: this.#publicKey,
       lastMessage: this.#message,
-      sessionInfoJson: this.#sessionInfoJson || JSON.stringify({ runtimeInfo: i ?? {} }, null, 2),
+      sessionInfoJson: this.#sessionInfoJson || this.#runtimeInfoJson(),
       workerAccountId: this.#workerAccountId,
       details: {
         version: i?.version ?? '',
@@ -136,8 +139,16 @@ export class SyncWorker {
         lastError: this.#lastError,
         requests: this.#requests,
         dataProviderParaHeight: this.#ctx.dps.info()?.paraProcessedHeight ?? -1,
+        fastSync: this.#fastSyncOutcome,
       },
     }
+  }
+
+  /** The runtime info as JSON, made once per GetInfo answer (reports are read often: API, monitor, tests). */
+  #runtimeInfoJson(): string {
+    let j = this.#infoJson
+    if (!j || j.of !== this.#info) this.#infoJson = j = { of: this.#info, json: JSON.stringify({ runtimeInfo: this.#info ?? {} }, null, 2) }
+    return j.json
   }
 
   /**
@@ -239,6 +250,7 @@ export class SyncWorker {
         this.#ctx.emit({ type: 'restartedEmpty', uuid: this.view.uuid })
         this.#synched = false
         this.#fastSyncDone = false
+        this.#fastSyncOutcome = ''
       }
       this.#setStatus('S_STARTING')
       const g = await this.#ctx.dps.genesis(signal)
@@ -271,7 +283,11 @@ export class SyncWorker {
       if (info.canLoadChainState && behind >= fast.minBlocks) headersOnly = true
       else if (!info.canLoadChainState && behind >= fast.minBlocks) {
         this.#fastSyncDone = true
-        this.#log.info({ worker: this.view.name }, 'fast sync: pRuntime cannot load chain state; replaying every block')
+        const msg = 'pRuntime cannot load chain state (its GetInfo says can_load_chain_state: false)'
+        this.#fastSyncOutcome = `replayed: ${msg}`
+        this.#say(`Fast sync not possible: ${msg}; replaying every block instead.`)
+        this.#log.warn({ worker: this.view.name, behind }, 'fast sync: pRuntime cannot load chain state; falling back to replaying every block')
+        this.#ctx.emit({ type: 'fastSync', uuid: this.view.uuid, ok: false, block: 0, message: msg })
       }
     }
 
@@ -362,6 +378,7 @@ export class SyncWorker {
       this.#say(`Fast sync: chain state loaded at para block ${block}.`)
       this.#log.info({ worker: this.view.name, block }, 'fast sync: chain state loaded')
       this.#fastSyncDone = true
+      this.#fastSyncOutcome = `chain state loaded at para block ${block}`
       this.#ctx.emit({ type: 'fastSync', uuid: this.view.uuid, ok: true, block })
     } catch (err) {
       if (signal.aborted) throw new AbortedError()
@@ -370,6 +387,7 @@ export class SyncWorker {
       if (err instanceof PruntimeUnreachableError) throw err
       this.#fastSyncDone = true
       const msg = err instanceof PruntimeRejectedError ? err.pruntimeMessage : (err as Error).message
+      this.#fastSyncOutcome = `replayed: LoadChainState failed: ${msg}`
       this.#say(`Fast sync failed (${msg}); replaying the blocks instead.`)
       this.#log.warn({ worker: this.view.name, block, err: msg }, 'fast sync failed; falling back to replaying every block')
       this.#ctx.emit({ type: 'fastSync', uuid: this.view.uuid, ok: false, block, message: msg })
