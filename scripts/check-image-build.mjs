@@ -6,8 +6,8 @@
 // healthcheck failing once a daemon is stopped. Every step prints what it did, or that it was
 // skipped and why (the base image pull, USER, VOLUME, chown need an engine or root).
 //
-//   node scripts/check-image-build.mjs [--keep] [--reuse-build]
-//   (--keep leaves the temporary directory; --reuse-build: see below)
+//   node scripts/check-image-build.mjs [--keep] [--reuse-build] [--dockerfile <path>]
+//   (--keep leaves the temporary directory; --reuse-build: see below; the context is this checkout)
 //
 // Exit status 0 when every step that can run here passed. Needs the network or npm's cache for npm ci,
 // and redis-server on PATH for the lifecycle and trade roles (skipped, and said so, without it).
@@ -24,7 +24,8 @@ const keep = process.argv.includes('--keep')
 // --reuse-build: the build stage links this checkout's node_modules (installed by npm ci from the same
 // lockfile) instead of running its npm ci again; tsc and everything of the runtime stage still run
 const reuseBuild = process.argv.includes('--reuse-build')
-const dockerfilePath = join(repo, 'docker', 'Dockerfile')
+const dfArg = process.argv.indexOf('--dockerfile')
+const dockerfilePath = dfArg > 0 ? resolve(process.argv[dfArg + 1]) : join(repo, 'docker', 'Dockerfile')
 const work = mkdtempSync(join(tmpdir(), 'prb-image-check-'))
 const started = Date.now()
 const skipped = []
