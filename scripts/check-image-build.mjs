@@ -22,8 +22,14 @@ import { fileURLToPath } from 'node:url'
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const keep = process.argv.includes('--keep')
 // --reuse-build: the build stage links this checkout's node_modules (installed by npm ci from the same
-// lockfile) instead of running its npm ci again; tsc and everything of the runtime stage still run
+// lockfile) and takes its dist/ (npm run build of the same src/ and tsconfig.json) instead of running
+// npm ci and tsc again; the runtime stage still runs in full
+// --roles devnet,data_provider,…: start only these roles (default: all five)
 const reuseBuild = process.argv.includes('--reuse-build')
+const ALL_ROLES = ['devnet', 'data_provider', 'lifecycle', 'trade', 'monitor']
+const rolesArg = process.argv.indexOf('--roles')
+const selectedRoles = rolesArg > 0 ? process.argv[rolesArg + 1].split(',') : ALL_ROLES
+for (const r of selectedRoles) if (!ALL_ROLES.includes(r)) throw new Error(`--roles: unknown role ${r}; the roles are ${ALL_ROLES.join(', ')}`)
 const dfArg = process.argv.indexOf('--dockerfile')
 const dockerfilePath = dfArg > 0 ? resolve(process.argv[dfArg + 1]) : join(repo, 'docker', 'Dockerfile')
 const work = mkdtempSync(join(tmpdir(), 'prb-image-check-'))
@@ -99,6 +105,11 @@ function runPart(part, stage) {
   if (reuseBuild && stage.name !== 'runtime' && /^npm ci\b/.test(cmd) && !/--omit=dev/.test(cmd)) {
     symlinkSync(join(repo, 'node_modules'), join(stage.cwd, 'node_modules'), 'dir')
     return skip(`RUN ${cmd}`, "--reuse-build: linked this checkout's node_modules (npm ci of the same lockfile) instead")
+  }
+  if (reuseBuild && stage.name !== 'runtime' && /^npm run build\b/.test(cmd)) {
+    if (!existsSync(join(repo, 'dist', 'index.js'))) throw new Error('--reuse-build: this checkout has no dist/: run npm run build first')
+    cpSync(join(repo, 'dist'), join(stage.cwd, 'dist'), { recursive: true })
+    return skip(`RUN ${cmd}`, "--reuse-build: took this checkout's dist/ (npm run build of the same src/ and tsconfig.json) instead")
   }
   if (/^npm\s/.test(cmd)) {
     const t = Date.now()
@@ -309,19 +320,22 @@ async function runRoles(image, appDir) {
     { module: 'trade', needsRedis: true, env: { ...chains, PHALA_Q_REDIS_ENDPOINT: redisUrl, PHALA_PEER_ID_PREFIX: join(data, 'lm', 'keys', 'id'), PHALA_WALKIE_LISTEN_ADDRESSES: `/ip4/127.0.0.1/tcp/${ports.trWalkie}`, PHALA_WALKIE_BOOT_NODES: lmWalkie, PHALA_QUEUE_BOARD_PORT: ports.board, PHALA_QUEUE_BOARD_HOST: '127.0.0.1' } },
     { module: 'monitor', env: { PORT: ports.monitor, PHALA_MONITOR_HOST: '127.0.0.1', PTP_BOOT_NODES: `${dpWalkie},${lmWalkie}` } },
   ]
-  if (haveRedis) {
+  if (!selectedRoles.some((r) => r === 'lifecycle' || r === 'trade')) {
+    // no Redis needed
+  } else if (haveRedis) {
     const redis = startProcess('redis', ['redis-server', '--port', String(ports.redis), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], work, base)
     await sleep(300)
     if (!redis.alive()) fail('redis-server', redis.tail())
   } else {
     skip('lifecycle and trade roles', 'redis-server is not on PATH (apt-get install redis-server)')
   }
+  for (const r of ALL_ROLES) if (!selectedRoles.includes(r)) skip(`role ${r}`, 'not in --roles')
   const running = []
-  // in waves, as compose would start them: the chains, then what needs only the chains, then the trader
-  // (it needs the key the lifecycle makes on its first start)
-  const waves = [['devnet'], ['data_provider', 'lifecycle', 'monitor'], ['trade']]
+  // in two waves: everything but the trader, which needs the key the lifecycle makes on its first start
+  // (the others retry until the devnet answers, as in docker-compose.yml)
+  const waves = [['devnet', 'data_provider', 'lifecycle', 'monitor'], ['trade']]
   for (const wave of waves) {
-    await Promise.all(roles.filter((r) => wave.includes(r.module) && (!r.needsRedis || haveRedis)).map(async (role) => {
+    await Promise.all(roles.filter((r) => wave.includes(r.module) && selectedRoles.includes(r.module) && (!r.needsRedis || haveRedis)).map(async (role) => {
       const env = { ...base, ...Object.fromEntries(Object.entries(role.env).map(([k, v]) => [k, String(v)])), PHALA_MODULE: role.module }
       const t = Date.now()
       const proc = startProcess(role.module, argv, appDir, env)
