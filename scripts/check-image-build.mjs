@@ -11,7 +11,7 @@
 //
 // Exit status 0 when every step that can run here passed. Needs the network or npm's cache for npm ci,
 // and redis-server on PATH for the lifecycle and trade roles (skipped, and said so, without it).
-import { spawn, spawnSync } from 'node:child_process'
+import { execFile, spawn, spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { request } from 'node:http'
@@ -269,10 +269,14 @@ function startProcess(name, argv, cwd, env) {
   return p
 }
 
+/** The image's HEALTHCHECK command, run without blocking (the daemons' output keeps flowing meanwhile). */
 function healthcheck(image, cwd, env) {
   const [cmd, ...argv] = image.healthcheck
-  const r = spawnSync(cmd === 'node' ? process.execPath : cmd, argv, { cwd, env, encoding: 'utf8', timeout: 30_000 })
-  return { status: r.status, out: (r.stdout + r.stderr).trim() }
+  return new Promise((res) => {
+    execFile(cmd === 'node' ? process.execPath : cmd, argv, { cwd, env, encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
+      res({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, out: (stdout + stderr).trim() })
+    })
+  })
 }
 
 /** Polls the image's HEALTHCHECK command until it passes (or the daemon dies, or the deadline). */
@@ -281,7 +285,7 @@ async function waitHealthy(image, proc, cwd, env, ms) {
   let last
   while (Date.now() < deadline) {
     if (!proc.alive()) throw new Error(`exited (${await proc.exited}) before it was healthy: ${proc.tail().slice(-1500)}`)
-    last = healthcheck(image, cwd, env)
+    last = await healthcheck(image, cwd, env)
     if (last.status === 0) return last.out
     await sleep(500)
   }
@@ -373,7 +377,7 @@ async function runRoles(image, appDir) {
   for (const { role, proc, env } of running) {
     proc.child.kill('SIGTERM')
     const code = await Promise.race([proc.exited, sleep(30_000).then(() => 'still running after 30 s')])
-    const after = healthcheck(image, appDir, env)
+    const after = await healthcheck(image, appDir, env)
     if (code === 0 && after.status === 1) say(`stopped  ${role.module}: exit 0 on SIGTERM; then its HEALTHCHECK fails (status 1): ${after.out.split('\n')[1] ?? ''}`)
     else fail(`stopping ${role.module}`, `exit ${code}, healthcheck after stop ${after.status}: ${after.out}`)
   }
