@@ -4,17 +4,24 @@ import { createLogger, SecretGuard } from './common/logger.js'
 import { installShutdown, type StopEvent } from './common/shutdown.js'
 import { loadConfig, MODULE_NAMES, printableConfig, type ModuleName } from './config/index.js'
 import { MODULE_LOADERS } from './modules.js'
+import { runHealthcheck } from './healthcheck.js'
+
+const OPTIONS = ['--print-config', '--healthcheck']
+// Docker reads a healthcheck's status 1 as unhealthy (2 is reserved): a bad configuration is unhealthy too.
+let failStatus = 2
 
 /** A user's mistake: one clear line on stderr, status 2, no stack trace. */
 function fail(message: string): never {
   for (const line of message.split('\n')) process.stderr.write(`prb: ${line}\n`)
-  process.exit(2)
+  process.exit(failStatus)
 }
 
 async function main(argv: string[]): Promise<void> {
   const printConfig = argv.includes('--print-config')
-  const unknownArgs = argv.filter((a) => a !== '--print-config')
-  if (unknownArgs.length > 0) fail(`unknown argument ${JSON.stringify(unknownArgs[0])}; the only option is --print-config (configuration comes from environment variables)`)
+  const healthcheck = argv.includes('--healthcheck')
+  if (healthcheck) failStatus = 1
+  const unknownArgs = argv.filter((a) => !OPTIONS.includes(a))
+  if (unknownArgs.length > 0) fail(`unknown argument ${JSON.stringify(unknownArgs[0])}; the options are --print-config and --healthcheck (configuration comes from environment variables)`)
 
   const raw = process.env.PHALA_MODULE
   if (raw === undefined || raw.trim() === '') fail(`PHALA_MODULE is not set; set it to one of: ${MODULE_NAMES.join(', ')}`)
@@ -32,6 +39,12 @@ async function main(argv: string[]): Promise<void> {
   if (printConfig) {
     process.stdout.write(JSON.stringify(printableConfig(module, loaded.config), null, 2) + '\n')
     return
+  }
+
+  if (healthcheck) {
+    const report = await runHealthcheck(module, loaded.config)
+    process.stdout.write(report.lines.join('\n') + '\n')
+    process.exit(report.healthy ? 0 : 1)
   }
 
   const loader = MODULE_LOADERS[module]

@@ -12,6 +12,7 @@ import { envTableMarkdown, SCHEMAS } from '../../src/config/index.js'
 import { createLogger } from '../../src/common/logger.js'
 import { spawnEntry, SMALL_DEVNET } from './entry-process.js'
 import { readmeImportBlock } from '../helpers/readme.js'
+import { DEPLOYMENT_COMMANDS } from '../deploy/readme-commands.js'
 
 const readme = readFileSync('README.md', 'utf8')
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }
@@ -37,6 +38,7 @@ const ELSEWHERE: Record<string, { test: string; check: () => void }> = {
   'npm ci && npm test': { test: '(this suite)', check: () => assert.match(pkg.scripts.test!, /^npm run build && .*node scripts\/run-tests\.mjs$/) },
   'npm run build': { test: '(npm test builds first)', check: () => assert.ok(pkg.scripts.build) },
   'PHALA_MODULE=devnet node dist/index.js': { test: 'test/foundation/entry-devnet.test.ts', check: () => undefined },
+  ...DEPLOYMENT_COMMANDS,
 }
 
 const CONTROL = /^curl -s (?:-X (GET|POST) )?'?localhost:9955(\/[^' ]*)'?$/
