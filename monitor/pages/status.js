@@ -143,12 +143,15 @@ export function mount(root, { peerId, peers, signal }) {
     try {
       const data = await call(peerId, 'GetWorkerStatus', { ids: [] })
       if (signal.aborted) return
+      const t0 = performance.now()
       analysis = analyse(peerId, data.workerStates || [], referenceDp([...dpInfos.values()]))
       setHtml($('#st-error'), '')
       const p = peers.byId(peerId)
       $('#st-host').textContent = p ? `on ${p.hostname}` : ''
       renderFleet()
       renderTable()
+      // the main-thread time of one update (the benchmark reads it)
+      performance.measure('prb:workers-update', { start: t0 })
       // the page-load figure the browser test reads (navigation start → first table)
       if (!performance.getEntriesByName('prb:workers-rendered').length) performance.mark('prb:workers-rendered')
     } catch (e) {
