@@ -50,17 +50,25 @@ const median = (xs: number[]): number => {
   return +(s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2).toFixed(1)
 }
 
+/** Load times, and of each load the time of the first GetWorkerStatus request (the proxy and the lifecycle's part). */
+const fetchMs: Record<number, number[]> = {}
 async function loads(lm: FakeLifecycle, n: number): Promise<number[]> {
   const times: number[] = []
+  fetchMs[n] = []
   for (let i = 0; i < LOADS; i++) {
     await page.goto(`${base}/lifecycle/status/${lm.peerId}`)
     await page.getByText(`(${n} workers)`).waitFor({ timeout: 60_000 })
-    times.push(await page.evaluate(() => Math.round(performance.getEntriesByName('prb:workers-rendered')[0]!.startTime)))
+    const t = await page.evaluate(() => ({
+      rendered: Math.round(performance.getEntriesByName('prb:workers-rendered')[0]!.startTime),
+      fetch: Math.round(performance.getEntriesByType('resource').find((e) => e.name.includes('/GetWorkerStatus'))?.duration ?? -1),
+    }))
+    times.push(t.rendered)
+    fetchMs[n]!.push(t.fetch)
   }
   return times
 }
 
-async function polling(lm: FakeLifecycle): Promise<{ updateMedianMs: number; updateMaxMs: number; updates: number; longTasks: number; longTaskMaxMs: number; blockedMsPer10s: number; requestsPerPoll: number }> {
+async function polling(lm: FakeLifecycle): Promise<{ updateMedianMs: number; partsMedianMs: Record<string, number>; updateMaxMs: number; updates: number; longTasks: number; longTaskMaxMs: number; blockedMsPer10s: number; requestsPerPoll: number }> {
   await page.goto(`${base}/lifecycle/status/${lm.peerId}`)
   await page.getByText('workers)').first().waitFor({ timeout: 60_000 })
   // every worker moves each second, as a syncing fleet does: rows change on every poll
@@ -82,18 +90,20 @@ async function polling(lm: FakeLifecycle): Promise<{ updateMedianMs: number; upd
   page.on('request', onRequest)
   await page.evaluate(() => {
     ;(globalThis as unknown as { __long: number[] }).__long = []
-    performance.clearMeasures('prb:workers-update')
+    performance.clearMeasures()
   })
   await new Promise((r) => setTimeout(r, POLL_WINDOW_MS))
   page.off('request', onRequest)
   clearInterval(move)
   const got = await page.evaluate(() => ({
     updates: performance.getEntriesByName('prb:workers-update').map((e) => e.duration),
+    parts: Object.fromEntries(['analyse', 'fleet', 'table'].map((k) => [k, performance.getEntriesByName(`prb:workers-${k}`).map((e) => e.duration)])),
     long: (globalThis as unknown as { __long: number[] }).__long,
   }))
   const blocked = got.long.reduce((a, d) => a + Math.max(0, d - 50), 0)
   return {
     updateMedianMs: median(got.updates),
+    partsMedianMs: Object.fromEntries(Object.entries(got.parts).map(([k, v]) => [k, median(v)])),
     updateMaxMs: +Math.max(0, ...got.updates).toFixed(1),
     updates: got.updates.length,
     longTasks: got.long.length,
@@ -126,6 +136,8 @@ console.log(JSON.stringify({
   loadMs: load500,
   baselineLoadMedianMs: median(load10),
   baselineLoadMs: load10,
+  firstStatusFetchMedianMs: median(fetchMs[500]!),
+  baselineFirstStatusFetchMedianMs: median(fetchMs[10]!),
   goalLoadMs: 1000,
   poll500,
   poll10,
