@@ -7,7 +7,7 @@ import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createMetrics } from '../../src/common/metrics.js'
 import type { WorkerEngine, WorkerReport } from '../../src/lifecycle/index.js'
-import { registerLifecycleMetrics } from '../../src/lifecycle/metrics.js'
+import { registerLifecycleMetrics } from '../../src/lifecycle/index.js'
 import { PHA, describeWorkers, report, startBed, waitFor, type Bed } from '../lifecycle-chain/helpers.js'
 
 const rep = (status: WorkerReport['status'], relay: number, para: number): WorkerReport => ({
