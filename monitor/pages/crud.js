@@ -2,6 +2,7 @@
 // the form checks every field before sending, and an error from the lifecycle is shown next to the
 // field it names (`pools[0].name: …`, `items[0].worker.stake: …`, or the field's name in the text).
 import { call, esc, errorHtml, poll, setHtml } from '../lib.js'
+import { byName } from './fleet-model.js'
 
 function fieldHtml(f, value, editing) {
   const id = `f-${f.name}`
@@ -67,7 +68,7 @@ export function mountCrud(root, { peerId, peers, signal }, spec) {
     try {
       const data = await call(peerId, spec.listMethod)
       if (signal.aborted) return
-      items = (data[spec.listKey] || []).slice().sort((a, b) => String(a.name).localeCompare(String(b.name), 'en', { numeric: true }))
+      items = (data[spec.listKey] || []).slice().sort((a, b) => byName(String(a.name), String(b.name)))
       const ids = new Set(items.map((r) => r.uuid))
       for (const id of selected) if (!ids.has(id)) selected.delete(id)
       setHtml($('#c-error'), '')

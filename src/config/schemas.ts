@@ -51,6 +51,7 @@ export const dataProviderSchema = schema({
 
 export const lifecycleSchema = schema({
   ...shared,
+  ...metrics,
   PHALA_CHAIN_ENDPOINT: v.PHALA_CHAIN_ENDPOINT,
   PHALA_PARENT_CHAIN_ENDPOINT: v.PHALA_PARENT_CHAIN_ENDPOINT,
   PHALA_Q_REDIS_ENDPOINT: v.PHALA_Q_REDIS_ENDPOINT,
@@ -94,6 +95,7 @@ export const lifecycleSchema = schema({
 
 export const tradeSchema = schema({
   ...shared,
+  ...metrics,
   PHALA_CHAIN_ENDPOINT: v.PHALA_CHAIN_ENDPOINT,
   PHALA_PARENT_CHAIN_ENDPOINT: v.PHALA_PARENT_CHAIN_ENDPOINT,
   PHALA_Q_REDIS_ENDPOINT: v.PHALA_Q_REDIS_ENDPOINT,

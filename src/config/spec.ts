@@ -64,6 +64,37 @@ export function optionalStr(c: Common & { expected?: string; minLength?: number 
   })
 }
 
+/** HTTP basic-auth credentials as a `user:password` variable gives them. */
+export interface BasicAuthCredentials {
+  user: string
+  password: string
+}
+
+const BASIC_AUTH_EXPECTED = 'user:password (a user name without a colon, a colon, a password of at least 8 characters)'
+
+/**
+ * `user:password` for HTTP basic auth, off when unset; secret (never printed). One kind for every
+ * such variable (the monitor's, the queue board's), so they accept and reject the same values.
+ */
+export function basicAuth(c: Omit<Common, 'secret'>): VarSpec<BasicAuthCredentials | undefined> {
+  return def({
+    ...c,
+    secret: true,
+    default: undefined,
+    defaultText: '(unset)',
+    expected: BASIC_AUTH_EXPECTED,
+    parse: (raw) => {
+      const v = raw.trim()
+      if (v === '') return undefined
+      const at = v.indexOf(':')
+      if (at <= 0) throw new VarError(`expected ${BASIC_AUTH_EXPECTED}; set ${c.name}=user:password or leave it unset for no authentication`)
+      const password = v.slice(at + 1)
+      if (password.length < 8) throw new VarError(`expected a password of at least 8 characters after the colon; set ${c.name}=user:password with a longer password`)
+      return { user: v.slice(0, at), password }
+    },
+  })
+}
+
 export function int(c: Common & { default: number | ((env: Env) => number); defaultText?: string; min: number; max: number; unit?: string }): VarSpec<number> {
   const unit = c.unit ? ` (${c.unit})` : ''
   return def({

@@ -4,7 +4,7 @@
  * and the few that prb adds (marked "prb").
  */
 import { LOG_LEVELS, type LogLevel } from '../common/logger.js'
-import { flag, int, multiaddrs, multiaddrsDefaultingTo, oneOf, optionalInt, optionalStr, str, url, VarError, type VarSpec } from './spec.js'
+import { basicAuth, flag, int, multiaddrs, multiaddrsDefaultingTo, oneOf, optionalInt, optionalStr, str, url, VarError, type VarSpec } from './spec.js'
 
 const WS = ['ws:', 'wss:']
 const REDIS = ['redis:', 'rediss:']
@@ -77,21 +77,7 @@ export const PHALA_TRADE_POOL_CONCURRENCY = int({ name: 'PHALA_TRADE_POOL_CONCUR
 export const PHALA_TRADE_KEEP_JOBS = int({ name: 'PHALA_TRADE_KEEP_JOBS', default: 1000, min: 0, max: 10_000_000, description: '(prb) finished jobs kept in Redis per state (completed, failed); older ones are removed' })
 export const PHALA_QUEUE_BOARD_PORT = int({ name: 'PHALA_QUEUE_BOARD_PORT', default: 4567, min: 0, max: 65535, unit: 'TCP port', description: '(prb) the queue board (upstream\'s arena port)' })
 export const PHALA_QUEUE_BOARD_HOST = str({ name: 'PHALA_QUEUE_BOARD_HOST', default: '127.0.0.1', nonEmpty: true, expected: 'an IP address or host name to bind', description: '(prb) bind address of the queue board (upstream: 0.0.0.0 without authentication)' })
-export const PHALA_QUEUE_BOARD_AUTH: VarSpec<string | undefined> = {
-  name: 'PHALA_QUEUE_BOARD_AUTH',
-  description: '(prb) basic auth of the queue board as user:password; off when unset',
-  expected: 'user:password (a non-empty user, a colon, a password of at least 8 characters)',
-  default: undefined,
-  defaultText: '(unset)',
-  secret: true,
-  parse: (raw) => {
-    const v = raw.trim()
-    if (v === '') return undefined
-    const i = v.indexOf(':')
-    if (i < 1 || v.length - i - 1 < 8) throw new VarError('expected user:password (a non-empty user, a colon, a password of at least 8 characters)')
-    return v
-  },
-}
+export const PHALA_QUEUE_BOARD_AUTH = basicAuth({ name: 'PHALA_QUEUE_BOARD_AUTH', description: '(prb) basic auth of the queue board as user:password; off when unset' })
 
 // ---- monitor ----
 export const PORT = int({ name: 'PORT', default: 3000, min: 0, max: 65535, unit: 'TCP port', description: 'monitor web page and JSON proxy port' })
@@ -99,23 +85,7 @@ export const PTP_LISTEN_ADDRESSES = multiaddrs({ name: 'PTP_LISTEN_ADDRESSES', d
 export const PTP_BOOT_NODES = multiaddrs({ name: 'PTP_BOOT_NODES', default: [], description: 'monitor Walkie bootstrap peers' })
 export const REDIS_ENDPOINT = url({ name: 'REDIS_ENDPOINT', protocols: REDIS, description: 'queue board Redis when PHALA_Q_REDIS_ENDPOINT is unset (upstream arena)' })
 export const PHALA_MONITOR_HOST = str({ name: 'PHALA_MONITOR_HOST', default: '0.0.0.0', nonEmpty: true, expected: 'an IP address or host name to bind', description: '(prb) bind address of the monitor (upstream: every interface); without PHALA_MONITOR_AUTH and off loopback, anyone who reaches the port can create pools' })
-export const PHALA_MONITOR_AUTH: VarSpec<{ user: string; password: string } | undefined> = {
-  name: 'PHALA_MONITOR_AUTH',
-  description: '(prb) `user:password`: HTTP basic auth on every monitor route, the JSON proxy included; off when unset',
-  expected: 'user:password (a user without a colon, a password of at least 8 characters)',
-  default: undefined,
-  defaultText: '(unset)',
-  secret: true,
-  parse: (raw) => {
-    const v = raw.trim()
-    if (v === '') return undefined
-    const at = v.indexOf(':')
-    if (at <= 0) throw new VarError('expected user:password (a user name, a colon, a password)')
-    const password = v.slice(at + 1)
-    if (password.length < 8) throw new VarError('expected a password of at least 8 characters after the colon')
-    return { user: v.slice(0, at), password }
-  },
-}
+export const PHALA_MONITOR_AUTH = basicAuth({ name: 'PHALA_MONITOR_AUTH', description: '(prb) `user:password`: HTTP basic auth on every monitor route, the JSON proxy included; off when unset' })
 export const PHALA_MONITOR_PROXY_TIMEOUT = int({ name: 'PHALA_MONITOR_PROXY_TIMEOUT', default: 20_000, min: 100, max: DAY_MS, unit: 'ms', description: '(prb) deadline of one proxied Walkie call; a late answer is a 504 with a JSON error' })
 
 // ---- metrics (prb), every daemon that wires src/common/metrics.ts ----

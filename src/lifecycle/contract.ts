@@ -3,6 +3,7 @@
  * the workers (sync, later the chain steps). The store calls `apply` with the whole desired set at
  * start and after every edit; the API reads `report` for GetWorkerStatus. Nothing else crosses.
  */
+import type { Trader } from '../trade/index.js'
 
 /** A pool as the engine needs it: no secret, only the operator's public identity. */
 export interface PoolView {
@@ -53,6 +54,16 @@ export interface WorkerReport {
   details?: Record<string, unknown>
 }
 
+/** Figures beyond the reports, for /metrics. */
+export interface EngineStats {
+  /** Heights of the most advanced live data provider; undefined before one answers. */
+  dataProvider?: { parentProcessedHeight: number; paraProcessedHeight: number }
+  /** Data providers known to the engine, answering or not. */
+  dataProviders?: { live: number; down: number }
+  /** The built-in trader (USE_BUILT_IN_TRADER), whose series the lifecycle serves too. */
+  trader?: Trader
+}
+
 /** The running side of the lifecycle. */
 export interface WorkerEngine {
   /** The desired set: enabled workers run, absent or disabled ones are stopped. Idempotent. */
@@ -63,5 +74,7 @@ export interface WorkerEngine {
   kick(uuid: string): void
   /** The worker's current report, or undefined when the engine never ran it. */
   report(uuid: string): WorkerReport | undefined
+  /** For /metrics; optional (an engine without it shows workers by state only). */
+  figures?(): EngineStats
   stop(): Promise<void>
 }

@@ -15,7 +15,7 @@ import { createTradeProducer } from '../common/trade-queue.js'
 import type { LifecycleConfig } from '../config/index.js'
 import { createPoolDirectory, createQueueBoard, createTrader, loadLifecycleKey, type PoolRecord, type QueueBoard, type Trader, type TraderOptions } from '../trade/index.js'
 import type { Walkie } from '../walkie/index.js'
-import type { WorkerEngine, WorkerReport, WorkerView } from './contract.js'
+import type { EngineStats, WorkerEngine, WorkerReport, WorkerView } from './contract.js'
 import { createChainEngine, createOnChainView, type ChainStepsOptions } from './onchain/index.js'
 import { createSyncEngine, syncOptionsFromConfig, type SyncEngineOptions } from './sync/index.js'
 
@@ -97,6 +97,16 @@ export function createEngine(deps: EngineDeps, tuning: EngineTuning = {}): Worke
     restart: (uuid, o) => chain.restart(uuid, o),
     kick: (uuid) => chain.kick(uuid),
     report: (uuid): WorkerReport | undefined => chain.report(uuid),
+    figures: (): EngineStats => {
+      const dp = sync.dataProviders.info()
+      const sources = sync.dataProviders.sources()
+      const down = sources.filter((s) => s.down).length
+      return {
+        ...(dp ? { dataProvider: { parentProcessedHeight: dp.parentProcessedHeight, paraProcessedHeight: dp.paraProcessedHeight } } : {}),
+        dataProviders: { live: sources.length - down, down },
+        ...(trader ? { trader } : {}),
+      }
+    },
     async stop() {
       await started.catch(() => undefined)
       await chain.stop()

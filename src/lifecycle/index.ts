@@ -1,6 +1,6 @@
 /** Public entry of the lifecycle: the daemon (`start`), its store, keys and API for tools and tests. */
 export { start, startLifecycle, storePathFor, LifecycleStartError, type LifecycleOptions, type LifecycleDeps, type RunningLifecycle } from './main.js'
-export type { WorkerEngine, WorkerView, PoolView, WorkerReport, WorkerStatusName } from './contract.js'
+export type { WorkerEngine, WorkerView, PoolView, WorkerReport, WorkerStatusName, EngineStats } from './contract.js'
 export { WORKER_STATUSES } from './contract.js'
 export { createEngine, chainStepsOptions, type EngineDeps, type EngineTuning } from './engine.js'
 export { lifecycleHandlers, registerLifecycleApi, toWalkieError, LIFECYCLE_METHODS, CONFIG_MODE_MESSAGE, type LifecycleMethod, type LifecycleHandler, type LifecycleApiDeps } from './api.js'
@@ -10,3 +10,4 @@ export { createOperatorVault, loadLifecycleIdentity, checkOperatorSecret, Lifecy
 export { isSqliteFile, readV2Database, importV2, STORE_SUFFIX_BESIDE_SQLITE, V2_IMPORT_META, V2ImportError, type V2ImportSummary } from './v2-import.js'
 export { RequestError, MIN_STAKE, type Problem } from './validate.js'
 export type { PoolRecord, WorkerRecord } from './records.js'
+export { registerLifecycleMetrics, type LifecycleMetricsSource } from './metrics.js'

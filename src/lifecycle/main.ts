@@ -12,6 +12,7 @@ import { stat } from 'node:fs/promises'
 import type { ModuleContext, RunningModule } from '../common/module.js'
 import { componentLogger, type Logger } from '../common/logger.js'
 import { createChainConnection, type ChainConnection } from '../common/chain.js'
+import { createMetrics, createMetricsServer } from '../common/metrics.js'
 import { PrbError } from '../common/errors.js'
 import { AbortedError, retry } from '../common/retry.js'
 import type { LifecycleConfig } from '../config/index.js'
@@ -21,6 +22,8 @@ import { poolToWire } from './records.js'
 import type { PoolRecord } from '../trade/index.js'
 import type { WorkerEngine } from './contract.js'
 import { createEngine as defaultCreateEngine, type EngineDeps } from './engine.js'
+import { registerLifecycleMetrics } from './metrics.js'
+import { registerTradeMetrics } from '../trade/index.js'
 import { createOperatorVault, loadLifecycleIdentity, type OperatorVault } from './operators.js'
 import { Repository } from './repository.js'
 import { createPoolStore, type PoolStore } from './store.js'
@@ -54,6 +57,8 @@ export interface RunningLifecycle extends RunningModule {
   /** Where the level store is (PHALA_LOCAL_DB_PATH, or beside it when that is v2's SQLite file). */
   readonly storePath: string
   readonly peerId: string
+  /** The bound /metrics port; undefined when PHALA_METRICS_PORT is unset. */
+  readonly metricsPort: number | undefined
   walkie(): Walkie | undefined
   engine(): WorkerEngine | undefined
   chainIdentity(): string | undefined
@@ -131,6 +136,28 @@ export async function startLifecycle(o: LifecycleOptions, deps: LifecycleDeps): 
   const signal = abort.signal
   setMaxListeners(0, signal)
   const cleanups: Array<[string, () => Promise<void>]> = [['store', () => store.close()]]
+
+  let walkie: Walkie | undefined
+  let engine: WorkerEngine | undefined
+  let chainIdentity: string | undefined
+
+  let metricsPort: number | undefined
+  if (c.PHALA_METRICS_PORT !== undefined) {
+    const metrics = createMetrics({ module: 'lifecycle' })
+    registerLifecycleMetrics(metrics, {
+      workers: () => repo.listWorkers().map((w) => ({ uuid: w.worker.uuid, name: w.worker.name, pool: w.pool.name })),
+      engine: () => engine,
+    })
+    if (c.USE_BUILT_IN_TRADER) registerTradeMetrics(metrics, () => engine?.figures?.().trader)
+    const server = createMetricsServer({ port: c.PHALA_METRICS_PORT, host: c.PHALA_METRICS_HOST }, { registry: metrics.registry, logger: componentLogger(log, 'metrics') })
+    try {
+      metricsPort = (await server.start()).port
+    } catch (err) {
+      await store.close().catch(() => undefined)
+      throw err
+    }
+    cleanups.push(['metrics', () => server.stop()])
+  }
   const reconnect = { minMs: o.reconnectMinMs ?? 500, maxMs: o.reconnectMaxMs ?? 30_000 }
   const para = createChainConnection({ url: c.PHALA_CHAIN_ENDPOINT, name: 'para', callTimeoutMs: o.callTimeoutMs, reconnect }, { logger: componentLogger(log, 'para-chain') })
   // The relay chain is for the engine only (upstream's primary connected the para chain alone).
@@ -140,10 +167,6 @@ export async function startLifecycle(o: LifecycleOptions, deps: LifecycleDeps): 
   }])
   para.start()
   if (!configMode) relay.start()
-
-  let walkie: Walkie | undefined
-  let engine: WorkerEngine | undefined
-  let chainIdentity: string | undefined
 
   const boot = async (): Promise<void> => {
     log.info({ url: c.PHALA_CHAIN_ENDPOINT }, `Reading the chain identity (para block #1 hash) from ${c.PHALA_CHAIN_ENDPOINT}; Walkie and the API start once the node answers.`)
@@ -212,6 +235,7 @@ export async function startLifecycle(o: LifecycleOptions, deps: LifecycleDeps): 
     repo,
     storePath,
     peerId: identity.peerId,
+    metricsPort,
     walkie: () => walkie,
     engine: () => engine,
     chainIdentity: () => chainIdentity,

@@ -17,8 +17,8 @@ import { openTradeQueue } from '../common/trade-queue.js'
 export interface QueueBoardOptions {
   host: string
   port: number
-  /** `user:password`; unset = no authentication. */
-  auth?: string
+  /** PHALA_QUEUE_BOARD_AUTH; unset = no authentication. */
+  auth?: { user: string; password: string }
   /** The queue to show; without it the board opens its own on `redisUrl`. */
   queue?: Queue.Queue
   redisUrl?: string
@@ -46,7 +46,7 @@ export function createQueueBoard(o: QueueBoardOptions, deps: { logger: Logger })
       createBullBoard({ queues: [new BullAdapter(queue, { readOnlyMode: false })], serverAdapter: adapter, options: { uiConfig: { boardTitle: 'prb trade queue' } } })
       app = Fastify({ logger: false })
       if (o.auth) {
-        const want = digest(`Basic ${Buffer.from(o.auth).toString('base64')}`)
+        const want = digest(`Basic ${Buffer.from(`${o.auth.user}:${o.auth.password}`).toString('base64')}`)
         app.addHook('onRequest', async (req, reply) => {
           const got = digest(String(req.headers.authorization ?? ''))
           if (!timingSafeEqual(got, want)) {

@@ -108,6 +108,11 @@ export class OperatorLane {
     return this.#flights.size
   }
 
+  /** The nonce the next extrinsic takes; -1 until the lane has read the chain (metrics). */
+  get nextNonce(): number {
+    return this.#next
+  }
+
   /** Slots taken: extrinsics not in a block yet. */
   get busySlots(): number {
     let n = 0

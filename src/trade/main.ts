@@ -6,10 +6,12 @@
 import type { ModuleContext, RunningModule } from '../common/module.js'
 import { componentLogger, type Logger } from '../common/logger.js'
 import { createChainConnection } from '../common/chain.js'
+import { createMetrics, createMetricsServer } from '../common/metrics.js'
 import { retry } from '../common/retry.js'
 import type { TradeConfig } from '../config/index.js'
 import { createWalkie, type Walkie } from '../walkie/index.js'
 import { createQueueBoard, type QueueBoard } from './board.js'
+import { registerTradeMetrics } from './metrics.js'
 import { createPoolDirectory, loadLifecycleKey, walkiePoolSource } from './pools.js'
 import { createTrader, type Trader, type TraderOptions } from './trader.js'
 
@@ -23,10 +25,16 @@ export function traderOptions(c: TradeConfig): TraderOptions {
   }
 }
 
-export async function startTradeDaemon(c: TradeConfig, deps: { logger: Logger; redact?: (t: string) => string }): Promise<RunningModule> {
+export interface RunningTradeDaemon extends RunningModule {
+  /** The bound /metrics port; undefined when PHALA_METRICS_PORT is unset. */
+  readonly metricsPort: number | undefined
+}
+
+export async function startTradeDaemon(c: TradeConfig, deps: { logger: Logger; redact?: (t: string) => string }): Promise<RunningTradeDaemon> {
   const log = deps.logger
   const abort = new AbortController()
   const cleanups: Array<[string, () => Promise<void>]> = []
+  let metricsPort: number | undefined
   const stopAll = async (): Promise<void> => {
     abort.abort()
     for (const [what, fn] of [...cleanups].reverse()) {
@@ -64,12 +72,19 @@ export async function startTradeDaemon(c: TradeConfig, deps: { logger: Logger; r
     }, { logger: componentLogger(log, 'board') })
     cleanups.push(['queue board', () => board.stop()])
     await board.start()
+    if (c.PHALA_METRICS_PORT !== undefined) {
+      const metrics = createMetrics({ module: 'trade' })
+      registerTradeMetrics(metrics, () => trader)
+      const server = createMetricsServer({ port: c.PHALA_METRICS_PORT, host: c.PHALA_METRICS_HOST }, { registry: metrics.registry, logger: componentLogger(log, 'metrics') })
+      cleanups.push(['metrics', () => server.stop()])
+      metricsPort = (await server.start()).port
+    }
   } catch (err) {
     await stopAll()
     throw err
   }
   let stopping: Promise<void> | undefined
-  return { stop: () => (stopping ??= stopAll().then(() => log.info('trader stopped'))) }
+  return { metricsPort, stop: () => (stopping ??= stopAll().then(() => log.info('trader stopped'))) }
 }
 
 export async function start(ctx: ModuleContext<TradeConfig>): Promise<RunningModule> {

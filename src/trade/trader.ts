@@ -70,10 +70,22 @@ export interface TraderStats {
   extrinsicsSent: number
 }
 
+/** One operator's lane as /metrics shows it. */
+export interface OperatorStats {
+  address: string
+  /** -1 until the lane has read the chain. */
+  nextNonce: number
+  /** Extrinsics (one forceBatch each) sent and not yet finalized or dropped. */
+  inFlight: number
+  sent: number
+}
+
 export interface Trader {
   start(): Promise<void>
   stop(): Promise<void>
   stats(): TraderStats
+  /** Every operator lane of this trader (metrics). */
+  operators(): OperatorStats[]
   /** The Bull queue (the board shows it). */
   readonly queue: Queue.Queue
   readonly journal: Journal
@@ -500,6 +512,7 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
       callsFinalized: stats.callsFinalized,
       extrinsicsSent: [...lanes.values()].reduce((n, l) => n + l.sentCount, 0),
     }),
+    operators: () => [...lanes.values()].map((l) => ({ address: l.address, nextNonce: l.nextNonce, inFlight: l.inFlight, sent: l.sentCount })),
   }
   return trader
 }

@@ -40,7 +40,7 @@ export const TUNING: EngineTuning = {
   board: false,
 }
 
-export async function startBed(o: { pruntimes: number; pools: number; blockMs?: number; registrationInfoVersion?: 1 | 2 }): Promise<Bed> {
+export async function startBed(o: { pruntimes: number; pools: number; blockMs?: number; registrationInfoVersion?: 1 | 2; env?: Record<string, string> }): Promise<Bed> {
   const logger = quiet()
   const dir = mkdtempSync(join(tmpdir(), 'prb-lc-chain-'))
   const parts: Array<() => Promise<void>> = []
@@ -66,6 +66,7 @@ export async function startBed(o: { pruntimes: number; pools: number; blockMs?: 
       PHALA_WALKIE_BOOT_NODES: dp.dp.walkie()!.multiaddrs()[0]!,
       PHALA_TRADE_BATCH_MS: '300',
       PHALA_PRPC_REQUEST_TIMEOUT: '5000',
+      ...o.env,
     })
     const lm = await startLifecycle({ config, walkie: TEST_WALKIE, reconnectMinMs: 50, reconnectMaxMs: 500 }, { logger, createEngine: (d) => createEngine(d, TUNING) })
     parts.push(() => lm.stop())

@@ -115,6 +115,23 @@ test('config: PHALA_MONITOR_AUTH is user:password, secret; the monitor\'s variab
   }
 })
 
+test('config: PHALA_MONITOR_AUTH and PHALA_QUEUE_BOARD_AUTH are one kind: the same values pass and fail, errors name the variable and what to do', () => {
+  const cases: Array<[string, string]> = [['monitor', 'PHALA_MONITOR_AUTH'], ['trade', 'PHALA_QUEUE_BOARD_AUTH'], ['lifecycle', 'PHALA_QUEUE_BOARD_AUTH']]
+  for (const [module, name] of cases) {
+    const { config, secrets } = loadConfig(module as 'monitor', { [name]: 'admin:a long password' })
+    assert.deepEqual((config as unknown as Record<string, unknown>)[name], { user: 'admin', password: 'a long password' }, `${name} of ${module}`)
+    assert.ok(secrets.includes('admin:a long password'), `${name} is secret`)
+    assert.equal((loadConfig(module as 'monitor', { [name]: '' }).config as unknown as Record<string, unknown>)[name], undefined, 'empty: off')
+    const fails = (bad: string, why: RegExp) => assert.throws(() => loadConfig(module as 'monitor', { [name]: bad }), (e: unknown) => {
+      const msg = (e as Error).message
+      return e instanceof ConfigError && msg.includes(`${name}=(secret, not shown) is invalid`) && why.test(msg) && msg.includes(`set ${name}=user:password`) && !msg.includes(bad)
+    }, `${name}=${bad}`)
+    fails('nopassword1234', /expected user:password/)
+    fails(':password123', /expected user:password/)
+    fails('user:short', /at least 8 characters/)
+  }
+})
+
 test('with PHALA_WALKIE_PSK the monitor reaches lifecycles of the same private network, and no one else reaches them', async (t) => {
   const psk = 'a private network key of the bridge 42'
   const private_ = await startFakeLifecycle({ psk })
