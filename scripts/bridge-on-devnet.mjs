@@ -1,7 +1,7 @@
 // Runs the whole bridge on the devnet, as separate processes like a real deployment, all on
 // 127.0.0.1: the devnet (relay chain, parachain, pRuntime workers), Redis (the trade queue), the data
 // provider, the lifecycle, the trader (PHALA_MODULE=trade, with the queue board) and the monitor, each
-// started once the one before it says it is ready and pointed at what came before. On the first start
+// started once the daemons it needs say they are ready, and pointed at them. On the first start
 // (an empty lifecycle store) it imports, through the monitor's JSON proxy as an operator would, one
 // pool (pid 0, owned on the devnet by //Alice, its operator here) and one worker per devnet pRuntime;
 // later starts keep the store as it is. It then prints where to look and logs progress until every
@@ -20,9 +20,9 @@
 // daemon also holds an IPC channel to the launcher and stops cleanly when it ends, so kill -9 of the
 // launcher leaves no daemon behind (redis-server runs under scripts/supervised-redis.mjs for that).
 //
-// To add a daemon, add one entry to DAEMONS: its module (or script), its environment (given what
-// earlier daemons announced when ready) and its readiness line. Entries whose module is not built yet
-// (src/modules.ts) are skipped.
+// To add a daemon, add one entry to DAEMONS: its module (or script), the daemons it needs (`after`),
+// its environment (given what those announced when ready) and its readiness line. Entries whose module
+// is not built yet (src/modules.ts) are skipped.
 //
 // Ports follow the PHALA_DEVNET_* variables (passed to the devnet) and this launcher's PRB_DEVNET_*
 // knobs; 0 picks a free port (tests do).
@@ -54,14 +54,16 @@ const msgStarts = (prefix) => (rec) => typeof rec.msg === 'string' && rec.msg.st
 const walkieAt = (port) => `/ip4/${host}/tcp/${port}`
 
 /**
- * One entry per daemon, in start order. `env(ready)` gets the readiness records of the daemons
- * started before it, by name; `ready(rec)` says whether a JSON log line of the daemon means it is
- * ready for the next one. `script(ready)`, when present, runs instead of the prb entry.
+ * One entry per daemon, in start order. Each starts once the daemons named in `after` are ready
+ * (those without a dependency between them start side by side: node's start-up is most of the wait);
+ * `env(ready)` gets their readiness records, by name; `ready(rec)` says whether a JSON log line of the
+ * daemon means it is ready. `script(ready)`, when present, runs instead of the prb entry.
  */
 const DAEMONS = [
   {
     name: 'devnet',
     module: 'devnet',
+    after: [],
     env: () => ({
       PHALA_DEVNET_HOST: host,
       PHALA_DEVNET_DATA_DIR: resolve(dataDir, 'devnet'),
@@ -75,6 +77,7 @@ const DAEMONS = [
   {
     // no persistence: see the header
     name: 'redis',
+    after: [],
     script: async () => [resolve(root, 'scripts/supervised-redis.mjs'), redisServer, String(await port('PRB_DEVNET_REDIS_PORT', '63792')), resolve(dataDir, 'redis')],
     env: () => ({}),
     ready: msgStarts('redis ready'),
@@ -82,6 +85,7 @@ const DAEMONS = [
   {
     name: 'data_provider',
     module: 'data_provider',
+    after: ['devnet'],
     env: ({ devnet }) => {
       const walkie = walkieAt(env('PRB_DEVNET_DP_WALKIE_PORT', '28888'))
       return {
@@ -99,6 +103,7 @@ const DAEMONS = [
   {
     name: 'lifecycle',
     module: 'lifecycle',
+    after: ['devnet', 'redis', 'data_provider'],
     env: ({ devnet, redis, data_provider }) => ({
       ...chainEnv(devnet),
       PHALA_LOCAL_DB_PATH: resolve(dataDir, 'lifecycle'),
@@ -114,6 +119,7 @@ const DAEMONS = [
   {
     name: 'trade',
     module: 'trade',
+    after: ['devnet', 'redis', 'lifecycle'],
     env: ({ devnet, redis, lifecycle }) => ({
       ...chainEnv(devnet),
       PHALA_Q_REDIS_ENDPOINT: redis.url,
@@ -129,6 +135,7 @@ const DAEMONS = [
   {
     name: 'monitor',
     module: 'monitor',
+    after: ['redis', 'data_provider', 'lifecycle'],
     env: ({ redis, data_provider, lifecycle }) => ({
       PORT: env('PRB_DEVNET_MONITOR_PORT', '3000'),
       PHALA_MONITOR_HOST: host,
@@ -266,11 +273,22 @@ mkdirSync(dataDir, { recursive: true })
 rmSync(resolve(dataDir, 'data_provider'), { recursive: true, force: true })
 
 const readyRecords = {}
-for (const d of DAEMONS) {
-  if (stopping) break
+/** Each daemon's readiness record, or undefined when it did not start (skipped, failed, stopping). */
+const readyOf = {}
+for (const d of DAEMONS) readyOf[d.name] = startWhenReady(d)
+await Promise.all(Object.values(readyOf))
+
+async function startWhenReady(d) {
+  const deps = await Promise.all(d.after.map((n) => readyOf[n]))
+  if (stopping) return undefined
+  const missing = d.after.filter((_, i) => !deps[i])
+  if (missing.length > 0) {
+    say(`skipping ${d.name}: it needs ${missing.join(', ')}`, { daemon: d.name })
+    return undefined
+  }
   if (d.module && !MODULE_LOADERS[d.module]) {
     say(`skipping ${d.name}: not built yet`, { daemon: d.name })
-    continue
+    return undefined
   }
   let rec
   try {
@@ -280,13 +298,17 @@ for (const d of DAEMONS) {
       say(`${d.name} did not start: ${err.message}`, { daemon: d.name }, 50)
       await stopAll(1)
     }
-    break
+    return undefined
   }
-  if (!rec) break
+  if (!rec || stopping) return undefined
   readyRecords[d.name] = rec
   if (d.name === 'devnet') say('devnet is up; starting the bridge daemons', { para: rec.para, relay: rec.relay })
+  return rec
 }
-if (!stopping) await afterStart(readyRecords)
+if (!stopping) {
+  if (DAEMONS.every((d) => readyRecords[d.name])) await afterStart(readyRecords)
+  else say('bridge running on the devnet without some daemons (see above); Ctrl-C stops it', { dataDir, daemons: running.map((r) => r.name) }, 40)
+}
 
 /** Once every daemon is ready: the first start's import, the summary, then progress until all are S_ACTIVE. */
 async function afterStart({ devnet, lifecycle, trade, monitor }) {
