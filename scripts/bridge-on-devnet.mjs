@@ -181,6 +181,8 @@ const running = []
 let stopping = false
 let stopAbort = () => {}
 const stopRequested = new Promise((r) => (stopAbort = r))
+// Aborts the launcher's own calls to the monitor at the stop: one in flight would hold the monitor's stop.
+const calls = new AbortController()
 
 async function startDaemon(d, readyRecords) {
   const args = d.script ? await d.script(readyRecords) : [resolve(root, 'dist/index.js')]
@@ -231,6 +233,7 @@ async function stopAll(code) {
   if (stopping) return
   stopping = true
   stopAbort()
+  calls.abort()
   say('stopping', { daemons: running.map((r) => r.name).reverse() })
   let failed = false
   for (const r of [...running].reverse()) {
@@ -315,7 +318,7 @@ async function afterStart({ devnet, lifecycle, trade, monitor }) {
   const monitorUrl = `http://${host}:${monitor.port}`
   const peerId = lifecycle.peerId
   const call = async (method, body = {}) => {
-    const res = await fetch(`${monitorUrl}/ptp/proxy/${peerId}/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const res = await fetch(`${monitorUrl}/ptp/proxy/${peerId}/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: calls.signal })
     const j = await res.json().catch(() => ({}))
     if (!res.ok || j.hasError) throw new Error(`${method} through the monitor: HTTP ${res.status} ${JSON.stringify(j.error ?? j)}`)
     return j.data ?? {}
@@ -324,7 +327,7 @@ async function afterStart({ devnet, lifecycle, trade, monitor }) {
   try {
     // the monitor meets the lifecycle over Walkie shortly after both are up
     await until(async () => {
-      const d = await (await fetch(`${monitorUrl}/ptp/discover`)).json()
+      const d = await (await fetch(`${monitorUrl}/ptp/discover`, { signal: calls.signal })).json()
       return (d.lifecycleManagers ?? []).some((p) => p.peerId === peerId)
     }, 60_000, `the monitor (${monitorUrl}) meets the lifecycle ${peerId}`)
     workers = await importOnFirstStart(call, devnet.pruntimes ?? [])

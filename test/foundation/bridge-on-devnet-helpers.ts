@@ -95,7 +95,10 @@ export async function ctrlC(p: EntryProcess): Promise<void> {
   assert.deepEqual([...pids.keys()].filter((n) => n !== 'redis-server'), DAEMONS)
   process.kill(-p.child.pid!, 'SIGINT')
   p.child.kill('SIGINT')
-  assert.equal(await p.exited, 0, p.stderr())
+  const code = await p.exited
+  const stops = p.lines.filter((l) => l.module === 'bridge-on-devnet' && / stopped$/.test(l.msg)).map((l) => [l.daemon, l.code, l.signal])
+  const errors = p.lines.filter((l) => l.level >= 50).map((l) => `${l.module}: ${l.msg}`)
+  assert.equal(code, 0, `the launcher's exit code; daemons stopped with ${JSON.stringify(stops)}; errors: ${errors.join(' | ')}; ${p.stderr()}`)
   const lines = p.lines
   const cleanStop = (m: string) => index(lines, (l) => l.module === m && l.msg === 'Stopped cleanly.')
   for (const m of DAEMONS) assert.ok(cleanStop(m) >= 0, `${m} stopped cleanly`)
