@@ -181,8 +181,16 @@ const running = []
 let stopping = false
 let stopAbort = () => {}
 const stopRequested = new Promise((r) => (stopAbort = r))
-// Aborts the launcher's own calls to the monitor at the stop: one in flight would hold the monitor's stop.
+// The launcher's own calls through the monitor: the stop waits for the one in flight (the monitor's
+// Walkie stream to the lifecycle would hold its clean stop), and aborts it after CALL_GRACE_MS.
 const calls = new AbortController()
+const inFlight = new Set()
+const CALL_GRACE_MS = 25_000
+function tracked(promise) {
+  const p = promise.finally(() => inFlight.delete(p))
+  inFlight.add(p)
+  return p
+}
 
 async function startDaemon(d, readyRecords) {
   const args = d.script ? await d.script(readyRecords) : [resolve(root, 'dist/index.js')]
@@ -233,7 +241,11 @@ async function stopAll(code) {
   if (stopping) return
   stopping = true
   stopAbort()
-  calls.abort()
+  if (inFlight.size > 0) {
+    const grace = setTimeout(() => calls.abort(), CALL_GRACE_MS)
+    await Promise.allSettled([...inFlight])
+    clearTimeout(grace)
+  }
   say('stopping', { daemons: running.map((r) => r.name).reverse() })
   let failed = false
   for (const r of [...running].reverse()) {
@@ -318,7 +330,7 @@ async function afterStart({ devnet, lifecycle, trade, monitor }) {
   const monitorUrl = `http://${host}:${monitor.port}`
   const peerId = lifecycle.peerId
   const call = async (method, body = {}) => {
-    const res = await fetch(`${monitorUrl}/ptp/proxy/${peerId}/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: calls.signal })
+    const res = await tracked(fetch(`${monitorUrl}/ptp/proxy/${peerId}/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: calls.signal }))
     const j = await res.json().catch(() => ({}))
     if (!res.ok || j.hasError) throw new Error(`${method} through the monitor: HTTP ${res.status} ${JSON.stringify(j.error ?? j)}`)
     return j.data ?? {}
@@ -327,7 +339,7 @@ async function afterStart({ devnet, lifecycle, trade, monitor }) {
   try {
     // the monitor meets the lifecycle over Walkie shortly after both are up
     await until(async () => {
-      const d = await (await fetch(`${monitorUrl}/ptp/discover`, { signal: calls.signal })).json()
+      const d = await (await tracked(fetch(`${monitorUrl}/ptp/discover`, { signal: calls.signal }))).json()
       return (d.lifecycleManagers ?? []).some((p) => p.peerId === peerId)
     }, 60_000, `the monitor (${monitorUrl}) meets the lifecycle ${peerId}`)
     workers = await importOnFirstStart(call, devnet.pruntimes ?? [])
@@ -394,6 +406,7 @@ async function watchActive(call) {
       await sleep(5000)
       continue
     }
+    if (stopping) return
     const enabled = states.filter((w) => w.worker?.enabled !== false)
     const active = enabled.filter((w) => w.status === 'S_ACTIVE').length
     const seconds = Math.round((Date.now() - startedAt) / 1000)
