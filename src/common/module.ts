@@ -17,3 +17,45 @@ export interface ModuleContext<C> {
 }
 
 export type ModuleStart<C> = (ctx: ModuleContext<C>) => Promise<RunningModule>
+
+/**
+ * What a daemon started, stopped in reverse order: each cleanup runs once, and one that fails is
+ * logged (`stopping <what> failed`) without keeping the others from running.
+ */
+export interface CleanupStack {
+  push(what: string, fn: () => Promise<unknown>): void
+  /**
+   * `make()` a component and start it; a failed start stops what was made and rethrows, a good one
+   * pushes its stop. Safe inside a retry: each attempt leaves nothing behind.
+   */
+  start<T extends { start(): Promise<unknown>; stop(): Promise<unknown> }>(what: string, make: () => T): Promise<T>
+  /** Runs the cleanups pushed so far, last first, and forgets them. */
+  run(): Promise<void>
+}
+
+export function cleanupStack(log: Pick<Logger, 'warn'>): CleanupStack {
+  const cleanups: Array<[string, () => Promise<unknown>]> = []
+  return {
+    push: (what, fn) => void cleanups.push([what, fn]),
+    async start(what, make) {
+      const c = make()
+      try {
+        await c.start()
+      } catch (err) {
+        await c.stop().catch(() => undefined)
+        throw err
+      }
+      cleanups.push([what, () => c.stop()])
+      return c
+    },
+    async run() {
+      for (const [what, fn] of cleanups.splice(0).reverse()) {
+        try {
+          await fn()
+        } catch (err) {
+          log.warn({ err, what }, `stopping ${what} failed`)
+        }
+      }
+    },
+  }
+}

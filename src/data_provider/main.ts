@@ -7,7 +7,7 @@
  * so SIGTERM works at any time and an unreachable node never kills the process.
  */
 import { setMaxListeners } from 'node:events'
-import type { ModuleContext, RunningModule } from '../common/module.js'
+import { cleanupStack, type ModuleContext, type RunningModule } from '../common/module.js'
 import type { Logger } from '../common/logger.js'
 import { createMetrics, createMetricsServer } from '../common/metrics.js'
 import { componentLogger } from '../common/logger.js'
@@ -78,19 +78,14 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
   const abort = new AbortController()
   const signal = abort.signal
   setMaxListeners(0, signal)
-  const cleanups: Array<[string, () => Promise<void>]> = [['store', () => store.close()]]
+  const cleanups = cleanupStack(log)
+  cleanups.push('store', () => store.close())
   let stopping: Promise<void> | undefined
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       abort.abort()
       await booted.catch(() => undefined)
-      for (const [what, fn] of [...cleanups].reverse()) {
-        try {
-          await fn()
-        } catch (err) {
-          log.warn({ err, what }, `stopping ${what} failed`)
-        }
-      }
+      await cleanups.run()
       log.info('data provider stopped')
     })()
     return stopping
@@ -114,14 +109,12 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
     await store.close().catch(() => undefined)
     throw err
   }
-  cleanups.push(['blob server', () => blobServer.stop()])
+  cleanups.push('blob server', () => blobServer.stop())
 
   const reconnect = { minMs: o.reconnectMinMs ?? 500, maxMs: o.reconnectMaxMs ?? DEFAULT_RECONNECT_MAX_MS }
   const relay = createChainConnection({ url: o.relayUrl, name: 'relay', callTimeoutMs: o.callTimeoutMs, reconnect }, { logger: componentLogger(log, 'relay-chain') })
   const para = createChainConnection({ url: o.paraUrl, name: 'para', callTimeoutMs: o.callTimeoutMs, reconnect }, { logger: componentLogger(log, 'para-chain') })
-  cleanups.push(['chain connections', async () => {
-    await Promise.all([relay.stop(), para.stop()])
-  }])
+  cleanups.push('chain connections', () => Promise.all([relay.stop(), para.stop()]))
   // Since when each chain is unreachable, for the progress line (not yet connected counts from start).
   const down: { relay?: number; para?: number } = { relay: Date.now(), para: Date.now() }
   for (const [c, conn] of [['relay', relay], ['para', para]] as const) {
@@ -162,25 +155,18 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
     genesis = g.genesis
     // pRuntime HEAD syncs para headers from #0 (chain.md §6.3).
     builder = createBlobBuilder({ paraId, paraBatchSize: o.paraBatchSize, firstParaHeader: 0, ...(o.livePruneGraceBlocks !== undefined ? { livePruneGraceBlocks: o.livePruneGraceBlocks } : {}) }, { store, logger: componentLogger(log, 'builder') })
-    cleanups.push(['builder', () => builder!.stop()])
+    cleanups.push('builder', () => builder!.stop())
     await builder.start()
     builder.notifyGenesis()
     chainIdentity = await step('read the chain identity (para block #1 hash)', () => readChainIdentity(para, signal))
     if (signal.aborted) throw new AbortedError()
     if (o.walkie) {
       const init = { ...o.walkie, role: 'WR_DATA_PROVIDER_INT' as const, chainIdentity: chainIdentity! }
-      walkie = await step('start Walkie', async () => {
+      walkie = await step('start Walkie', () => cleanups.start('walkie', () => {
         const w = createWalkie(init, { logger: componentLogger(log, 'walkie'), ...(deps.redact ? { redact: deps.redact } : {}) })
         registerDataProviderService({ walkie: w, store, heights })
-        try {
-          await w.start()
-          return w
-        } catch (err) {
-          await w.stop().catch(() => undefined)
-          throw err
-        }
-      })
-      cleanups.push(['walkie', () => walkie!.stop()])
+        return w
+      }))
       log.info({ peerId: walkie.peerId, addresses: walkie.multiaddrs(), blobServerPort: blobPort }, 'Walkie up: serving Hello, GetDataProviderInfo, GetBlobByKey')
       const reach = await blobReachWarning(o.blobServer.host, blobPort, walkie.multiaddrs())
       if (reach) log.warn({ blobServerHost: o.blobServer.host, bind: reach.bind, unreachable: reach.unreachable }, reach.msg)
@@ -200,7 +186,7 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
       onParentCommit: (n) => b.notifyParentBlock(n),
       onParaCommit: (n) => b.notifyParaBlock(n),
     })
-    cleanups.push(['fetcher', () => fetcher!.stop()])
+    cleanups.push('fetcher', () => fetcher!.stop())
     fetcher.start()
     log.info({ paraId, chainIdentity, parentStart: g.genesis.parentNumber, parentParallel: o.parentParallel, paraParallel: o.paraParallel, liveJustifications: o.liveJustifications ?? true, liveJustificationGap: o.liveJustificationGap ?? DEFAULT_LIVE_JUSTIFICATION_GAP }, 'data provider syncing')
   }

@@ -9,7 +9,7 @@
  */
 import { setMaxListeners } from 'node:events'
 import { stat } from 'node:fs/promises'
-import type { ModuleContext, RunningModule } from '../common/module.js'
+import { cleanupStack, type ModuleContext, type RunningModule } from '../common/module.js'
 import { componentLogger, type Logger } from '../common/logger.js'
 import { createChainConnection, type ChainConnection } from '../common/chain.js'
 import { createMetrics, createMetricsServer } from '../common/metrics.js'
@@ -135,7 +135,8 @@ export async function startLifecycle(o: LifecycleOptions, deps: LifecycleDeps): 
   const abort = new AbortController()
   const signal = abort.signal
   setMaxListeners(0, signal)
-  const cleanups: Array<[string, () => Promise<void>]> = [['store', () => store.close()]]
+  const cleanups = cleanupStack(log)
+  cleanups.push('store', () => store.close())
 
   let walkie: Walkie | undefined
   let engine: WorkerEngine | undefined
@@ -156,15 +157,13 @@ export async function startLifecycle(o: LifecycleOptions, deps: LifecycleDeps): 
       await store.close().catch(() => undefined)
       throw err
     }
-    cleanups.push(['metrics', () => server.stop()])
+    cleanups.push('metrics', () => server.stop())
   }
   const reconnect = { minMs: o.reconnectMinMs ?? 500, maxMs: o.reconnectMaxMs ?? 30_000 }
   const para = createChainConnection({ url: c.PHALA_CHAIN_ENDPOINT, name: 'para', callTimeoutMs: o.callTimeoutMs, reconnect }, { logger: componentLogger(log, 'para-chain') })
   // The relay chain is for the engine only (upstream's primary connected the para chain alone).
   const relay = createChainConnection({ url: c.PHALA_PARENT_CHAIN_ENDPOINT, name: 'relay', callTimeoutMs: o.callTimeoutMs, reconnect }, { logger: componentLogger(log, 'relay-chain') })
-  cleanups.push(['chain connections', async () => {
-    await Promise.all([para.stop(), relay.stop()])
-  }])
+  cleanups.push('chain connections', () => Promise.all([para.stop(), relay.stop()]))
   para.start()
   if (!configMode) relay.start()
 
@@ -183,24 +182,17 @@ export async function startLifecycle(o: LifecycleOptions, deps: LifecycleDeps): 
       ...(c.PHALA_WALKIE_PSK ? { psk: c.PHALA_WALKIE_PSK } : {}),
       ...o.walkie,
     }
-    walkie = await retry(async () => {
+    walkie = await retry(() => cleanups.start('walkie', () => {
       const w = createWalkie(init, { logger: componentLogger(log, 'walkie'), ...(deps.redact ? { redact: deps.redact } : {}) })
       registerLifecycleApi(w, { repo, engine: () => engine, configMode, logger: componentLogger(log, 'api') })
-      try {
-        await w.start()
-        return w
-      } catch (err) {
-        await w.stop().catch(() => undefined)
-        throw err
-      }
-    }, { what: 'start Walkie', logger: log, signal, ...reconnect })
-    cleanups.push(['walkie', () => walkie!.stop()])
+      return w
+    }), { what: 'start Walkie', logger: log, signal, ...reconnect })
     if (signal.aborted) throw new AbortedError()
     if (configMode) {
       log.info('Runners won\'t start since config mode enabled (PHALA_LIFECYCLE_CONFIG_MODE=true): the store and the API only.')
     } else {
       engine = (deps.createEngine ?? defaultCreateEngine)({ config: c, logger: componentLogger(log, 'engine'), walkie, relay, para, chainIdentity, listPools: () => repo.listPools().map(poolToWire) as unknown as PoolRecord[] })
-      cleanups.push(['engine', () => engine!.stop()])
+      cleanups.push('engine', () => engine!.stop())
       repo.setEngine(engine)
     }
     log.info({ peerId: walkie.peerId, addresses: walkie.multiaddrs(), chainIdentity, bridgeIdentity: c.PHALA_BRIDGE_IDENTITY, configMode }, 'Lifecycle up: Walkie serves ListPool, CreatePool, UpdatePool, ListWorker, CreateWorker, UpdateWorker, RestartWorker, RefreshRaAndRestartWorker, KickWorker, GetWorkerStatus.')
@@ -218,13 +210,7 @@ export async function startLifecycle(o: LifecycleOptions, deps: LifecycleDeps): 
     stopping ??= (async () => {
       abort.abort()
       await booted.catch(() => undefined)
-      for (const [what, fn] of [...cleanups].reverse()) {
-        try {
-          await fn()
-        } catch (err) {
-          log.warn({ err, what }, `stopping ${what} failed`)
-        }
-      }
+      await cleanups.run()
       log.info('lifecycle stopped')
     })()
     return stopping
