@@ -10,6 +10,7 @@
 import { connect } from 'node:net'
 import { request } from 'node:http'
 import type { ConfigFor, ModuleName } from './config/index.js'
+import type { BasicAuthCredentials } from './config/spec.js'
 
 export interface Probe {
   readonly what: string
@@ -57,13 +58,13 @@ function tcpProbe(what: string, bindHost: string, port: number): Probe {
   }
 }
 
-function httpProbe(what: string, bindHost: string, port: number, path: string, auth?: string): Probe {
+function httpProbe(what: string, bindHost: string, port: number, path: string, auth?: BasicAuthCredentials): Probe {
   const host = dialHost(bindHost)
   return {
     what: `${what} answers GET http://${hostPort(host, port)}${path}`,
     run: (timeoutMs) =>
       new Promise<void>((resolve, reject) => {
-        const headers: Record<string, string> = auth ? { authorization: 'Basic ' + Buffer.from(auth).toString('base64') } : {}
+        const headers: Record<string, string> = auth ? { authorization: 'Basic ' + Buffer.from(`${auth.user}:${auth.password}`).toString('base64') } : {}
         const req = request({ host, port, path, method: 'GET', headers, timeout: timeoutMs }, (res) => {
           res.resume()
           const code = res.statusCode ?? 0
@@ -133,7 +134,7 @@ export function healthProbes(module: ModuleName, config: object): Array<Probe | 
     }
     case 'monitor': {
       const c = config as ConfigFor<'monitor'>
-      const auth = c.PHALA_MONITOR_AUTH ? `${c.PHALA_MONITOR_AUTH.user}:${c.PHALA_MONITOR_AUTH.password}` : undefined
+      const auth = c.PHALA_MONITOR_AUTH
       return [
         portProbe(c.PORT, 'monitor', () => httpProbe('monitor', c.PHALA_MONITOR_HOST, c.PORT, '/ptp/discover', auth)),
         ...(c.PHALA_METRICS_PORT !== undefined ? [portProbe(c.PHALA_METRICS_PORT, 'metrics', () => httpProbe('metrics', c.PHALA_METRICS_HOST, c.PHALA_METRICS_PORT!, '/metrics'))] : []),
