@@ -6,10 +6,11 @@
  * ports and state; its JSON log lines are kept. The monitor's JSON proxy is the operator's client;
  * the devnet's control surface injects faults; the chain is read with @polkadot/api.
  *
- * E2E_LOG=1 copies every daemon's log lines to stderr (debugging a run).
+ * E2E_LOG=1 copies every daemon's log lines to stderr; E2E_LOG_DIR=<dir> appends them to
+ * <dir>/<daemon>.log (both for debugging a run).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -70,6 +71,8 @@ export function createDaemon(spec: DaemonSpec): Daemon {
   let runs = 0
   let stderr = ''
   const echo = process.env.E2E_LOG === '1'
+  const logDir = process.env.E2E_LOG_DIR
+  if (logDir) mkdirSync(logDir, { recursive: true })
   const isRunning = (): boolean => child !== undefined && child.exitCode === null && child.signalCode === null
   const d: Daemon = {
     name: spec.name,
@@ -101,6 +104,7 @@ export function createDaemon(spec: DaemonSpec): Daemon {
       })
       createInterface({ input: c.stdout! }).on('line', (l) => {
         if (echo) process.stderr.write(`[${spec.name}#${run}] ${l}\n`)
+        if (logDir) appendFileSync(join(logDir, `${spec.name}.log`), l + '\n')
         let rec: Record<string, any>
         try {
           rec = JSON.parse(l) as Record<string, any>
@@ -324,10 +328,9 @@ export async function startBridge(o: BridgeOptions = {}): Promise<Bridge> {
     started.push(async () => {
       for (const dmn of [...daemons].reverse()) await dmn.stop()
     })
-    const dpUp = await dp.start()
-    const lmUp = await lm.start()
+    // the monitor needs nobody to start; the trader needs the lifecycle's key file
+    const [dpUp, , lmUp] = await Promise.all([dp.start(), monitor.start(), dp.line(/^Walkie up/).then(() => lm.start())])
     await trade.start()
-    await monitor.start()
     const bridge: Bridge = {
       dir, redis, devnet, dp, lm, trade, monitor, daemons,
       ports: { blob, dpWalkie, lmWalkie, monitor: monitorPort, board },
@@ -485,15 +488,21 @@ export class ChainLedger {
     return this.calls
   }
 
-  /** Calls that landed more than once with the same arguments (a transaction sent twice). */
-  duplicates(since = 0): Array<{ call: string; worker?: string; times: number }> {
-    const seen = new Map<string, { call: string; worker?: string; times: number }>()
-    for (const c of this.calls.slice(since)) {
-      const e = seen.get(c.argsHex) ?? { call: c.call, ...(c.worker ? { worker: c.worker } : {}), times: 0 }
+  /**
+   * Calls from index `since` on that repeat an earlier call with the same arguments (a
+   * transaction sent twice), grouped by arguments.
+   */
+  duplicates(since = 0): Array<{ call: string; worker?: string; times: number; blocks: number[] }> {
+    const groups = new Map<string, { call: string; worker?: string; times: number; blocks: number[]; lastIndex: number }>()
+    this.calls.forEach((c, i) => {
+      const e = groups.get(c.argsHex) ?? { call: c.call, ...(c.worker ? { worker: c.worker } : {}), times: 0, blocks: [], lastIndex: i }
       e.times++
-      seen.set(c.argsHex, e)
-    }
-    return [...seen.values()].filter((e) => e.times > 1)
+      e.blocks.push(c.block)
+      e.lastIndex = i
+      groups.set(c.argsHex, e)
+    })
+    // a repeat is every landing after the first; it counts here when the last one is from `since` on
+    return [...groups.values()].filter((e) => e.times > 1 && e.lastIndex >= since).map(({ lastIndex: _l, ...e }) => e)
   }
 
   /** Per worker call name → count (registration, addWorker, startComputing, …). */
@@ -528,4 +537,109 @@ export async function sessionsOnChain(b: Bridge, pubkeys: string[], pids: number
   const { onChain } = await import('../lifecycle-chain/helpers.js')
   const api = await b.api()
   return Promise.all(pubkeys.map(async (pk, i) => (await onChain(api, pids[i]!, pk.startsWith('0x') ? pk : `0x${pk}`)).state))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sampling the fleet's state over time (through the monitor, as the operator's page does)
+
+export interface StatusSampler {
+  /** Worker-samples seen, and those in S_ACTIVE, since `from` (ms epoch). */
+  counts(from?: number): { samples: number; active: number; failedPolls: number }
+  stop(): Promise<void>
+}
+
+/**
+ * Poll GetWorkerStatus every `everyMs` and keep each worker's status per poll. A poll that fails
+ * (the monitor or the lifecycle down) counts as a failed poll, not as worker-time.
+ */
+export function sampleStatus(b: Bridge, n: number, everyMs = 1000): StatusSampler {
+  const polls: Array<{ at: number; active: number; total: number; failed: boolean }> = []
+  let stopped = false
+  const loop = (async () => {
+    while (!stopped) {
+      const at = Date.now()
+      try {
+        const rows = await workerStatus(b)
+        polls.push({ at, active: rows.filter((r) => r.status === 'S_ACTIVE').length, total: Math.max(n, rows.length), failed: false })
+      } catch {
+        polls.push({ at, active: 0, total: 0, failed: true })
+      }
+      const wait = everyMs - (Date.now() - at)
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+    }
+  })()
+  return {
+    counts(from = 0) {
+      const ps = polls.filter((p) => p.at >= from)
+      return { samples: ps.reduce((s, p) => s + p.total, 0), active: ps.reduce((s, p) => s + p.active, 0), failedPolls: ps.filter((p) => p.failed).length }
+    },
+    async stop() {
+      stopped = true
+      await loop
+    },
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The trade queue in Redis
+
+/** Ids of the jobs of `prbmq__main` not finished yet (waiting, active, delayed, paused). */
+export async function unfinishedJobs(b: Bridge): Promise<string[]> {
+  const { Redis } = await import('ioredis')
+  const r = new Redis(b.redis.url, { maxRetriesPerRequest: 1, lazyConnect: true })
+  r.on('error', () => undefined)
+  try {
+    await r.connect()
+    const q = 'bull:prbmq__main'
+    const [wait, active, paused, delayed] = await Promise.all([r.lrange(`${q}:wait`, 0, -1), r.lrange(`${q}:active`, 0, -1), r.lrange(`${q}:paused`, 0, -1), r.zrange(`${q}:delayed`, 0, -1)])
+    return [...wait, ...active, ...paused, ...delayed]
+  } finally {
+    r.disconnect()
+  }
+}
+
+/** Keys in Redis now. */
+export async function redisKeys(b: Bridge): Promise<number> {
+  const { Redis } = await import('ioredis')
+  const r = new Redis(b.redis.url, { maxRetriesPerRequest: 1 })
+  r.on('error', () => undefined)
+  try {
+    return await r.dbsize()
+  } finally {
+    r.disconnect()
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A running fleet: the bridge with its pools and workers imported and S_ACTIVE
+
+export interface RunningFleet {
+  b: Bridge
+  fleet: Fleet
+  /** Worker public keys by index (w0, w1, …). */
+  pubkeys: string[]
+  /** How long the import took to reach all S_ACTIVE. */
+  toActiveMs: number
+}
+
+/** startBridge, Alice's proxy for Bob, the import through the monitor and every worker S_ACTIVE. */
+export async function startFleet(n: number, o: BridgeOptions = {}): Promise<RunningFleet> {
+  const b = await startBridge({ ...o, pruntimes: o.pruntimes ?? n })
+  try {
+    const fleet = await addBobAsProxy(b)
+    await waitFor(async () => (await b.client.discover()).lifecycleManagers.some((p) => p.peerId === b.lmPeerId), 60_000, 'the monitor meets the lifecycle')
+    const imported = await importFleet(b, fleet, n)
+    if (imported.pools.body.hasError || imported.workers.body.hasError) throw new Error(`import refused: ${JSON.stringify(imported)}`)
+    const t0 = Date.now()
+    await waitFor(() => allActive(b, n), 300_000, () => `all ${n} workers S_ACTIVE after the import`, 1000).catch(async (err: Error) => {
+      throw new Error(`${err.message}: ${await describeStatus(b)}`)
+    })
+    const toActiveMs = Date.now() - t0
+    const rows = await workerStatus(b)
+    const pubkeys = Array.from({ length: n }, (_, i) => rows.find((r) => r.name === `w${i}`)!.publicKey)
+    return { b, fleet, pubkeys, toActiveMs }
+  } catch (err) {
+    await b.stop()
+    throw err
+  }
 }

@@ -18,11 +18,14 @@ after(async () => {
 })
 
 test('from an empty data dir to 4 workers S_ACTIVE in 2 pools (one proxied), all through the monitor', async () => {
+  const mark = { start: Date.now() } as Record<string, number>
   const fleet: Fleet = await addBobAsProxy(b)
+  mark.proxy = Date.now()
   await waitFor(async () => {
     const d = await b.client.discover()
     return d.lifecycleManagers.some((p) => p.peerId === b.lmPeerId) && d.dataProviders.some((p) => p.peerId === b.dpPeerId)
   }, 60_000, 'the monitor discovers the lifecycle and the data provider')
+  mark.discover = Date.now()
   assert.deepEqual(await storeSnapshot(b), { pools: [], workers: [] }, 'the store starts empty')
 
   const answers = await importFleet(b, fleet)
@@ -46,6 +49,7 @@ test('from an empty data dir to 4 workers S_ACTIVE in 2 pools (one proxied), all
   const pubkeys = ['w0', 'w1', 'w2', 'w3'].map((n) => byName.get(n)!.publicKey)
   assert.deepEqual(await sessionsOnChain(b, pubkeys, fleet.pids), ['WorkerIdle', 'WorkerIdle', 'WorkerIdle', 'WorkerIdle'], 'each worker computing on chain')
 
+  mark.onChain = Date.now()
   const ledger = new ChainLedger(b, [fleet.alice.address, fleet.bob.address])
   const calls = await ledger.update()
   const per = ledger.perWorker()
@@ -56,5 +60,7 @@ test('from an empty data dir to 4 workers S_ACTIVE in 2 pools (one proxied), all
   const bobCalls = calls.filter((c) => c.signer === fleet.bob.address).map((c) => c.call)
   assert.ok(bobCalls.includes('phalaStakePoolv2.addWorker') && bobCalls.includes('phalaStakePoolv2.startComputing'), `the proxied pool's calls are Bob's: ${bobCalls.join(',')}`)
   assert.deepEqual(ledger.duplicates(), [], 'no call landed twice')
-  process.stdout.write(JSON.stringify({ e2e: 'operator', toActiveMs, calls: calls.length }) + '\n')
+  mark.ledger = Date.now()
+  const phases = Object.fromEntries(Object.entries(mark).slice(1).map(([k, v], i) => [k + 'Ms', v - Object.values(mark)[i]!]))
+  process.stdout.write(JSON.stringify({ e2e: 'operator', toActiveMs, calls: calls.length, phases }) + '\n')
 })
