@@ -231,6 +231,8 @@ export interface BridgeOptions {
   blockMs?: number
   /** Extra environment per daemon. */
   env?: Partial<Record<DaemonName, Record<string, string>>>
+  /** Run while the daemons start (the devnet is up). */
+  whileStarting?: (c: { chain: Bridge['chain']; api: () => Promise<ApiPromise> }) => Promise<unknown>
 }
 
 export interface Bridge {
@@ -305,6 +307,8 @@ export async function startBridge(o: BridgeOptions = {}): Promise<Bridge> {
       ready: /^Lifecycle up/,
       env: {
         ...common, PHALA_LOCAL_DB_PATH: join(dir, 'local.db'), PHALA_Q_REDIS_ENDPOINT: redis.url,
+        // a hung pRuntime is given up on after 20 s instead of upstream's 150 s (the hang fault)
+        PHALA_BLOB_REQUEST_TIMEOUT: '20000',
         PHALA_WALKIE_LISTEN_ADDRESSES: lmAddr, PHALA_WALKIE_BOOT_NODES: dpAddr, ...o.env?.lifecycle,
       },
     })
@@ -328,9 +332,14 @@ export async function startBridge(o: BridgeOptions = {}): Promise<Bridge> {
     started.push(async () => {
       for (const dmn of [...daemons].reverse()) await dmn.stop()
     })
-    // the monitor needs nobody to start; the trader needs the lifecycle's key file
-    const [dpUp, , lmUp] = await Promise.all([dp.start(), monitor.start(), dp.line(/^Walkie up/).then(() => lm.start())])
-    await trade.start()
+    // Everything at once: each daemon retries what it needs; only the trader needs the lifecycle's
+    // key file, there once the lifecycle logged its peer id. `whileStarting` (e.g. chain set-up) too.
+    const lmStarted = lm.start()
+    const [dpUp, , lmUp] = await Promise.all([
+      dp.start(), monitor.start(), lmStarted,
+      lm.line(/^Got my peer id as LIFECYCLE\.$/, 180_000).then(() => trade.start()),
+      o.whileStarting?.({ chain, api: () => (apiP ??= connectApi(chain.paraUrl)) }),
+    ])
     const bridge: Bridge = {
       dir, redis, devnet, dp, lm, trade, monitor, daemons,
       ports: { blob, dpWalkie, lmWalkie, monitor: monitorPort, board },
@@ -420,7 +429,7 @@ export interface Fleet {
 }
 
 /** Alice (owner of the devnet's pools 0 and 1) makes Bob her proxy: pool 1 is run by Bob for her. */
-export async function addBobAsProxy(b: Bridge): Promise<Fleet> {
+export async function addBobAsProxy(b: Pick<Bridge, 'api'>): Promise<Fleet> {
   const k = keyring()
   const alice = k.addFromUri('//Alice')
   const bob = k.addFromUri('//Bob')
@@ -623,15 +632,16 @@ export interface RunningFleet {
 }
 
 /** startBridge, Alice's proxy for Bob, the import through the monitor and every worker S_ACTIVE. */
-export async function startFleet(n: number, o: BridgeOptions = {}): Promise<RunningFleet> {
-  const b = await startBridge({ ...o, pruntimes: o.pruntimes ?? n })
+export async function startFleet(n: number, o: BridgeOptions & { activeTimeoutMs?: number } = {}): Promise<RunningFleet> {
+  let proxied: Promise<Fleet> | undefined
+  const b = await startBridge({ ...o, pruntimes: o.pruntimes ?? n, whileStarting: (c) => (proxied = addBobAsProxy(c)) })
   try {
-    const fleet = await addBobAsProxy(b)
+    const fleet = await proxied!
     await waitFor(async () => (await b.client.discover()).lifecycleManagers.some((p) => p.peerId === b.lmPeerId), 60_000, 'the monitor meets the lifecycle')
     const imported = await importFleet(b, fleet, n)
     if (imported.pools.body.hasError || imported.workers.body.hasError) throw new Error(`import refused: ${JSON.stringify(imported)}`)
     const t0 = Date.now()
-    await waitFor(() => allActive(b, n), 300_000, () => `all ${n} workers S_ACTIVE after the import`, 1000).catch(async (err: Error) => {
+    await waitFor(() => allActive(b, n), o.activeTimeoutMs ?? 300_000, () => `all ${n} workers S_ACTIVE after the import`, 1000).catch(async (err: Error) => {
       throw new Error(`${err.message}: ${await describeStatus(b)}`)
     })
     const toActiveMs = Date.now() - t0
