@@ -1,7 +1,7 @@
 /**
  * The data provider stopped for 60 s, on its own bridge (4 workers in 2 pools, one proxied): after
  * it is back, with no operator action, every worker is S_ACTIVE and computing again, nothing was
- * sent twice and nothing lost (fault-runner.ts). Redis restarted is in faults-hang.test.ts.
+ * sent twice and nothing lost (fault-runner.ts). Redis restarted is in faults-devnet.test.ts.
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'

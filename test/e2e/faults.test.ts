@@ -3,8 +3,8 @@
  * 2 pools, one proxied): kill -9 of the data provider, then of the lifecycle, each restarted (the
  * trader and the monitor are in faults-kill.test.ts). After each, with no
  * operator action, the bridge is back to every worker S_ACTIVE and computing, nothing was sent
- * twice and nothing was lost (fault-runner.ts says how each is measured). The devnet's faults are
- * in faults-devnet.test.ts, Redis and the 60 s data provider outage in faults-outage.test.ts: one
+ * twice and nothing was lost (fault-runner.ts says how each is measured). The devnet's faults and
+ * Redis are in faults-devnet.test.ts, the 60 s data provider outage in faults-outage.test.ts: one
  * bridge per file, each file within the runner's 300 s on a loaded machine.
  */
 import { after, before, test } from 'node:test'
