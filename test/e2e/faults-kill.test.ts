@@ -1,7 +1,7 @@
 /**
  * Faults, one at a time, on one bridge (every daemon its own process on the devnet, 4 workers in
- * 2 pools, one proxied): kill -9 of the trader, then of the monitor, each restarted (the data
- * provider and the lifecycle are in faults.test.ts). After each, with no
+ * 2 pools, one proxied): kill -9 of the trader, then its restart (the other daemons' are in
+ * faults.test.ts). After each, with no
  * operator action, the bridge is back to every worker S_ACTIVE and computing, nothing was sent
  * twice and nothing was lost (fault-runner.ts says how each is measured). The devnet's faults and
  * Redis are in faults-devnet.test.ts, the 60 s data provider outage in faults-outage.test.ts: one
@@ -24,4 +24,3 @@ after(async () => {
 })
 
 test('kill -9 of the trader, then its restart', () => faults.run('kill -9 trade', kill9AndRestart(() => f.b.trade)))
-test('kill -9 of the monitor, then its restart', () => faults.run('kill -9 monitor', kill9AndRestart(() => f.b.monitor)))

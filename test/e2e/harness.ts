@@ -280,7 +280,7 @@ export async function startBridge(o: BridgeOptions = {}): Promise<Bridge> {
       env: {
         PHALA_DEVNET_HOST: '127.0.0.1', PHALA_DEVNET_PARA_PORT: '0', PHALA_DEVNET_RELAY_PORT: '0', PHALA_DEVNET_CONTROL_PORT: '0',
         PHALA_DEVNET_PRUNTIME_PORT: '0', PHALA_DEVNET_PRUNTIMES: String(o.pruntimes ?? 4), PHALA_DEVNET_POOLS: '2',
-        PHALA_DEVNET_HISTORY: '40', PHALA_DEVNET_BLOCK_MS: String(o.blockMs ?? 500), PHALA_DEVNET_JUSTIFICATION_PERIOD: '8',
+        PHALA_DEVNET_HISTORY: '16', PHALA_DEVNET_BLOCK_MS: String(o.blockMs ?? 500), PHALA_DEVNET_JUSTIFICATION_PERIOD: '8',
         PHALA_DEVNET_SESSION_BLOCKS: '40', PHALA_DEVNET_DATA_DIR: join(dir, 'devnet'), ...o.env?.devnet,
       },
     })
