@@ -1,8 +1,8 @@
 /**
  * Faults, one at a time, on one bridge (every daemon its own process on the devnet, 4 workers in
- * 2 pools, one proxied): kill -9 of the data provider, of the lifecycle, then of the monitor, each
- * restarted (the trader's is in faults-kill.test.ts: Bull takes up to a minute to hand a dead
- * trader's jobs on). After each, with no
+ * 2 pools, one proxied): kill -9 of the data provider, then of the lifecycle, each restarted (the
+ * trader's is in faults-kill.test.ts: Bull takes up to a minute to hand a dead trader's jobs on;
+ * the monitor's in operator.test.ts). After each, with no
  * operator action, the bridge is back to every worker S_ACTIVE and computing, nothing was sent
  * twice and nothing was lost (fault-runner.ts says how each is measured). The devnet's faults and
  * Redis are in faults-devnet.test.ts, the 60 s data provider outage in faults-outage.test.ts: one
@@ -26,4 +26,3 @@ after(async () => {
 
 test('kill -9 of the data provider, then its restart', () => faults.run('kill -9 data_provider', kill9AndRestart(() => f.b.dp)))
 test('kill -9 of the lifecycle, then its restart', () => faults.run('kill -9 lifecycle', kill9AndRestart(() => f.b.lm)))
-test('kill -9 of the monitor, then its restart', () => faults.run('kill -9 monitor', kill9AndRestart(() => f.b.monitor)))

@@ -3,13 +3,17 @@
  * /var/data, and the pools and workers imported through the monitor's JSON proxy as the README's
  * import block does it. Four workers in two pools (pool 1 run by Bob as Alice's proxy, with
  * `realPhalaSs58`) end S_ACTIVE by GetWorkerStatus and computing on chain, each registered, added
- * and started exactly once, the proxied pool's calls signed by Bob inside proxy.proxy.
+ * and started exactly once, the proxied pool's calls signed by Bob inside proxy.proxy. Then the
+ * operator's page goes down: kill -9 of the monitor and its restart, after which the bridge is as it
+ * was (fault-runner.ts: every worker S_ACTIVE, nothing sent twice, nothing lost).
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { faultRunner, kill9AndRestart } from './fault-runner.js'
 import { ChainLedger, addBobAsProxy, allActive, describeStatus, importFleet, sessionsOnChain, startBridge, storeSnapshot, waitFor, workerStatus, type Bridge, type Fleet } from './harness.js'
 
 let b: Bridge
+let running: { fleet: Fleet; pubkeys: string[]; toActiveMs: number } | undefined
 before(async () => {
   b = await startBridge({ pruntimes: 4 })
 })
@@ -60,7 +64,18 @@ test('from an empty data dir to 4 workers S_ACTIVE in 2 pools (one proxied), all
   const bobCalls = calls.filter((c) => c.signer === fleet.bob.address).map((c) => c.call)
   assert.ok(bobCalls.includes('phalaStakePoolv2.addWorker') && bobCalls.includes('phalaStakePoolv2.startComputing'), `the proxied pool's calls are Bob's: ${bobCalls.join(',')}`)
   assert.deepEqual(ledger.duplicates(), [], 'no call landed twice')
+  running = { fleet, pubkeys, toActiveMs }
   mark.ledger = Date.now()
   const phases = Object.fromEntries(Object.entries(mark).slice(1).map(([k, v], i) => [k + 'Ms', v - Object.values(mark)[i]!]))
   process.stdout.write(JSON.stringify({ e2e: 'operator', toActiveMs, calls: calls.length, phases }) + '\n')
+})
+
+test('kill -9 of the monitor, then its restart: the bridge is as it was', async () => {
+  assert.ok(running, 'the first test ran')
+  const faults = faultRunner({ b, ...running })
+  try {
+    await faults.run('kill -9 monitor', kill9AndRestart(() => b.monitor))
+  } finally {
+    await faults.summary('operator.test.ts')
+  }
 })
