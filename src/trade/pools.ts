@@ -59,9 +59,13 @@ export async function loadLifecycleKey(peerIdPrefix: string): Promise<KeyObject>
 }
 
 /** ListPool through Walkie, from any live lifecycle peer. */
-export function walkiePoolSource(walkie: Walkie, opts: { timeoutMs?: number } = {}): PoolSource {
+export function walkiePoolSource(walkie: Walkie, opts: { timeoutMs?: number; peerWaitMs?: number } = {}): PoolSource {
   return {
     async listPools() {
+      // A trader (re)started before it has met the lifecycle, or while the lifecycle restarts, waits
+      // for it instead of failing the jobs it holds (a failed job is sent again by the lifecycle in
+      // another batch, so a call the killed trader had already submitted landed twice).
+      await walkie.waitForPeer('WR_LIFECYCLE_MANAGER', { timeoutMs: opts.peerWaitMs ?? 60_000 })
       const { response } = await walkie.callRole('WR_LIFECYCLE_MANAGER', 'ListPool', {}, { timeoutMs: opts.timeoutMs ?? 15_000 })
       return ((response as { pools?: PoolRecord[] }).pools ?? [])
     },
