@@ -1,9 +1,7 @@
 /**
- * The trader on the devnet for the limit tests (limits*.test.ts): pools 0 (//Alice) and 1 (//Bob as
- * //Alice's proxy), batches cut only by the chain's limits, and readers of the chain's limits and
- * of what the operators' extrinsics weigh.
+ * The trader on the devnet for the limit tests (limits.test.ts): pool 0 run by //Alice, batches cut
+ * only by the chain's limits, and readers of the chain's limits and of the operator's extrinsics.
  */
-import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,9 +13,7 @@ import type { Devnet } from '../../src/devnet/index.js'
 import type { ExtrinsicLimits } from '../../src/trade/batch-cut.js'
 import { createPoolDirectory, createTrader, loadLifecycleKey, walkiePoolSource, type Trader } from '../../src/trade/index.js'
 import type { Walkie } from '../../src/walkie/index.js'
-import { connectApi, keyring, sendFinal, startFakeLifecycle, startRedis, startTradeDevnet, testLogger, traderWalkie, type FakeLifecycle, type TestRedis } from './helpers.js'
-
-export { randomBytes }
+import { connectApi, keyring, startFakeLifecycle, startRedis, startTradeDevnet, testLogger, traderWalkie, type FakeLifecycle, type TestRedis } from './helpers.js'
 
 export interface LimitsBed {
   devnet: Devnet
@@ -30,14 +26,12 @@ export interface LimitsBed {
 
 const k = keyring()
 export const alice = k.addFromUri('//Alice')
-export const bob = k.addFromUri('//Bob')
 
 export async function startLimitsBed(): Promise<LimitsBed> {
   const keyDir = mkdtempSync(join(tmpdir(), 'prb-trade-keys-'))
   const redis: TestRedis = await startRedis()
   const devnet = await startTradeDevnet()
   const api = await connectApi(devnet.paraUrl)
-  await sendFinal(api, api.tx.proxy.addProxy(bob.address, 'Any', 0), alice)
   const c = api.consts.system as unknown as {
     blockLength: { max: { normal: { toNumber(): number } } }
     blockWeights: { perClass: { normal: { maxExtrinsic: { unwrap(): { refTime: { toBigInt(): bigint }; proofSize: { toBigInt(): bigint } } } } } }
@@ -45,7 +39,7 @@ export async function startLimitsBed(): Promise<LimitsBed> {
   const me = c.blockWeights.perClass.normal.maxExtrinsic.unwrap()
   const limits = { maxBytes: c.blockLength.max.normal.toNumber(), maxRefTime: me.refTime.toBigInt(), maxProofSize: me.proofSize.toBigInt() }
   const chainIdentity = devnet.para.chain.byNumber(1)!.hash
-  const lifecycle: FakeLifecycle = await startFakeLifecycle(keyDir, chainIdentity, [{ pid: 0, operator: alice }, { pid: 1, operator: bob, real: alice }])
+  const lifecycle: FakeLifecycle = await startFakeLifecycle(keyDir, chainIdentity, [{ pid: 0, operator: alice }])
   const walkie: Walkie = traderWalkie(chainIdentity, lifecycle.address)
   await walkie.start()
   const conn: ChainConnection = createChainConnection({ url: devnet.paraUrl, name: 'para', reconnect: { minMs: 50, maxMs: 500 } }, { logger: testLogger() })
@@ -77,10 +71,10 @@ export function sender(name: string): { publicKey: Uint8Array; sign(m: Uint8Arra
   return { publicKey: kp.publicKey, sign: (m: Uint8Array) => sr25519Sign(m, kp) }
 }
 
-/** The operator's landed extrinsics from `from` on: encoded length, and weight as the chain reports it when `weigh`. */
-export async function operatorExtrinsics(api: ApiPromise, signer: string, from: number, weigh: boolean): Promise<Array<{ hash: string; bytes: number; refTime: bigint; proofSize: bigint }>> {
+/** The operator's landed extrinsics from `from` on: encoded length, the calls of its forceBatch, and weight as the chain reports it when `weigh`. */
+export async function operatorExtrinsics(api: ApiPromise, signer: string, from: number, weigh: boolean): Promise<Array<{ hash: string; bytes: number; refTime: bigint; proofSize: bigint; calls: string[] }>> {
   const best = (await api.rpc.chain.getHeader()).number.toNumber()
-  const out: Array<{ hash: string; bytes: number; refTime: bigint; proofSize: bigint }> = []
+  const out: Array<{ hash: string; bytes: number; refTime: bigint; proofSize: bigint; calls: string[] }> = []
   for (let n = from; n <= best; n += 32) {
     const blocks = await Promise.all(Array.from({ length: Math.min(32, best - n + 1) }, async (_, i) => api.rpc.chain.getBlock(await api.rpc.chain.getBlockHash(n + i))))
     for (const block of blocks) {
@@ -93,7 +87,11 @@ export async function operatorExtrinsics(api: ApiPromise, signer: string, from: 
           refTime = info.weight.refTime.toBigInt()
           proofSize = info.weight.proofSize.toBigInt()
         }
-        out.push({ hash: xt.hash.toHex(), bytes: xt.encodedLength, refTime, proofSize })
+        // The calls inside its forceBatch (under proxy.proxy for a proxied pool).
+        let call = xt.method
+        if (call.section === 'proxy' && call.method === 'proxy') call = call.args[2] as typeof call
+        const calls = call.section === 'utility' && call.method === 'forceBatch' ? (call.args[0] as unknown as Array<typeof call>).map((c) => c.toHex()) : []
+        out.push({ hash: xt.hash.toHex(), bytes: xt.encodedLength, refTime, proofSize, calls })
       }
     }
   }
