@@ -52,6 +52,10 @@ interface RunResult {
   duplicateNonces: number
   callsExecutedTwice: number
   lostJobs: number
+  /** Para blocks made during the run, their mean time, and calls per block per pool (the trader keeps up when ~batch size). */
+  paraBlocks: number
+  paraBlockMs: number
+  callsPerBlockPerPool: number
   /** Why lost jobs were lost (distinct reasons, first 3). */
   lostReasons: string[]
 }
@@ -65,6 +69,8 @@ async function run(jobs: number, batchSize: number, salt: string): Promise<RunRe
   await trader.start()
   const producer = createTradeProducer({ redisUrl: redis.url, reconcileMs: 10_000 }, { logger: testLogger() })
   const messages = Array.from({ length: jobs }, (_, i) => noiseMessage(api, i, salt))
+  const best = async (): Promise<number> => (await api.rpc.chain.getHeader()).number.toNumber()
+  const b0 = await best()
   const t0 = performance.now()
   const handles: TradeJobHandle[] = []
   for (let i = 0; i < jobs; i += 200) {
@@ -78,6 +84,7 @@ async function run(jobs: number, batchSize: number, salt: string): Promise<RunRe
     return r
   })))
   const seconds = (performance.now() - t0) / 1000
+  const paraBlocks = (await best()) - b0
   const lost = results.filter((r) => r.status !== 'fulfilled' || !r.value.calls.every((c) => c.ok))
   const lostJobs = lost.length
   const lostReasons = [...new Set(lost.map((r) => (r.status === 'rejected' ? String((r.reason as Error).message ?? r.reason) : JSON.stringify(r.value.calls.find((c) => !c.ok))).slice(0, 300)))].slice(0, 3)
@@ -97,6 +104,7 @@ async function run(jobs: number, batchSize: number, salt: string): Promise<RunRe
     callsPerSecFinalized: +((jobs - lostJobs) / seconds).toFixed(1),
     callsPerSecPerPool: donePerPool.map((n, p) => +(n / ((lastPerPool[p]! - t0) / 1000)).toFixed(1)),
     extrinsicsSent: sent, duplicateNonces, callsExecutedTwice, lostJobs, lostReasons,
+    paraBlocks, paraBlockMs: Math.round((seconds * 1000) / Math.max(1, paraBlocks)), callsPerBlockPerPool: +((jobs - lostJobs) / POOLS / Math.max(1, paraBlocks)).toFixed(1),
   }
 }
 
