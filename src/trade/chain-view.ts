@@ -12,8 +12,10 @@ import type { ChainConnection } from '../common/chain.js'
 import { TimeoutError } from '../common/errors.js'
 import type { Logger } from '../common/logger.js'
 import type { TxItemOutcome, TxResult } from './journal.js'
+import type { ExtrinsicLimits } from './batch-cut.js'
 
 interface HeaderJson { number: string | number; parentHash: string }
+interface Weight2 { refTime: { toBigInt(): bigint }; proofSize: { toBigInt(): bigint } }
 
 export interface Heads {
   best: number
@@ -22,12 +24,8 @@ export interface Heads {
   finalizedHash?: string
 }
 
-export interface Limits {
-  /** Largest extrinsic, bytes. */
-  maxBytes: number
-  /** Largest extrinsic weight (ref time). */
-  maxRefTime: bigint
-}
+/** Largest extrinsic: bytes, ref time, proof size. */
+export type Limits = ExtrinsicLimits
 
 export interface ChainView {
   readonly heads: Heads
@@ -47,8 +45,8 @@ export interface ChainView {
   /** Per-call outcomes of extrinsic `hash` in block `blockHash` (undefined: it is not in that block). */
   outcomes(blockHash: string, hash: string, calls: number, proxied: boolean): Promise<TxResult | undefined>
   limits(): Promise<Limits>
-  /** Ref time of one call of this kind (asked once per kind). */
-  weightOf(call: TradeCall, signer: string): Promise<bigint>
+  /** Weight of one call of this kind (asked once per kind). */
+  weightOf(call: TradeCall, signer: string): Promise<{ refTime: bigint; proofSize: bigint }>
 }
 
 /** `p`, or a TimeoutError after `ms` (for @polkadot/api calls, which have no deadline of their own). */
@@ -80,7 +78,7 @@ export function createChainView(deps: { conn: ChainConnection; logger: Logger })
   const { conn } = deps
   const heads: Heads = { best: 0, finalized: 0 }
   const unsubs: Array<() => Promise<void>> = []
-  const weights = new Map<string, Promise<bigint>>()
+  const weights = new Map<string, Promise<{ refTime: bigint; proofSize: bigint }>>()
   let limits: Promise<Limits> | undefined
 
   const num = (h: HeaderJson): number => (typeof h.number === 'number' ? h.number : parseInt(h.number, 16))
@@ -186,12 +184,12 @@ export function createChainView(deps: { conn: ChainConnection; logger: Logger })
         const api = await conn.api()
         const c = api.consts.system as unknown as {
           blockLength: { max: { normal: { toNumber(): number } } }
-          blockWeights: { perClass: { normal: { maxExtrinsic: { isSome: boolean; unwrap(): { refTime: { toBigInt(): bigint } } } } }; maxBlock: { refTime: { toBigInt(): bigint } } }
+          blockWeights: { perClass: { normal: { maxExtrinsic: { isSome: boolean; unwrap(): Weight2 } } }; maxBlock: Weight2 }
         }
         const maxBytes = c.blockLength.max.normal.toNumber()
         const me = c.blockWeights.perClass.normal.maxExtrinsic
-        const maxRefTime = me.isSome ? me.unwrap().refTime.toBigInt() : c.blockWeights.maxBlock.refTime.toBigInt()
-        return { maxBytes, maxRefTime }
+        const w = me.isSome ? me.unwrap() : c.blockWeights.maxBlock
+        return { maxBytes, maxRefTime: w.refTime.toBigInt(), maxProofSize: w.proofSize.toBigInt() }
       })()
       limits.catch(() => (limits = undefined))
       return limits
@@ -203,7 +201,7 @@ export function createChainView(deps: { conn: ChainConnection; logger: Logger })
         w = (async () => {
           const api = await conn.api()
           const info = await withDeadline(api.tx(api.createType('Call', call.toHex())).paymentInfo(signer), 30_000, `payment info of ${kind}`)
-          return info.weight.refTime.toBigInt()
+          return { refTime: info.weight.refTime.toBigInt(), proofSize: info.weight.proofSize.toBigInt() }
         })()
         weights.set(kind, w)
         w.catch(() => weights.delete(kind))

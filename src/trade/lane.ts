@@ -29,7 +29,8 @@ export interface LaneItem {
   call: TradeCall
   kind: string
   bytes: number
-  refTime: bigint
+  /** The call's weight, once asked (batch-cut.ts). */
+  weight?: { refTime: bigint; proofSize: bigint }
 }
 
 export interface LaneBatch {

@@ -16,12 +16,14 @@ import Queue from 'bull'
 import type { TradeCall } from './actions.js'
 import type { ChainConnection } from '../common/chain.js'
 import type { Logger } from '../common/logger.js'
-import { sleep } from '../common/retry.js'
+import { retry, sleep } from '../common/retry.js'
 import {
   DEFAULT_KEEP_JOBS, TRADE_QUEUE_NAME, openTradeQueue, type TradeCallResult, type TradeJobData, type TradeJobResult, type TradeProgress,
 } from '../common/trade-queue.js'
 import { callsOf, checkJob, jobPid } from './actions.js'
+import { cutCount, tooLarge } from './batch-cut.js'
 import { createChainView, type ChainView } from './chain-view.js'
+import { TradeError } from './errors.js'
 import { createJournal, type Journal, type TxRecord, type TxResult } from './journal.js'
 import { OperatorLane, type LaneBatch, type LaneItem } from './lane.js'
 import type { PoolDirectory, TradePool } from './pools.js'
@@ -252,9 +254,30 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
     }
   }
 
+  /**
+   * The pool of `pid`. The lifecycle's answer (unknown pool, no operator) is final; not reaching the
+   * lifecycle (starting, restarting, no Walkie peer yet) is waited out, one wait per pool for all its
+   * jobs, for about five minutes before the jobs fail.
+   */
+  const poolWaits = new Map<string, Promise<TradePool>>()
+  const poolOf = (pid: string): Promise<TradePool> => {
+    let p = poolWaits.get(pid)
+    if (!p) {
+      p = retry(() => deps.pools.get(pid), {
+        what: `reading pool ${pid} from the lifecycle (ListPool over Walkie)`, logger: log, signal: abort.signal,
+        minMs: 500, maxMs: 5000, maxAttempts: 65, retryable: (err) => !(err instanceof TradeError),
+      }).catch((err: unknown) => {
+        if (err instanceof TradeError || abort.signal.aborted) throw err
+        throw new TradeError('ERR_TRADE_NO_LIFECYCLE', `pool ${pid}: the lifecycle did not answer ListPool for 5 minutes (${(err as Error).message}); is the lifecycle running and reachable over Walkie?`, { cause: err })
+      }).finally(() => poolWaits.delete(pid))
+      poolWaits.set(pid, p)
+    }
+    return p
+  }
+
   const itemOf = (run: JobRun, index: number): LaneItem => {
     const call = run.calls[index]!
-    return { jobId: run.id, index, call, kind: `${call.section}.${call.method}`, bytes: call.encodedLength, refTime: 0n }
+    return { jobId: run.id, index, call, kind: `${call.section}.${call.method}`, bytes: call.encodedLength }
   }
 
   /** The batch source of every lane: its pools' waiting calls, round robin, cut at the limits. */
@@ -267,19 +290,24 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
       // Oldest first keeps pools of one operator fair.
       const pq = due.sort((a, b) => a.firstAt - b.firstAt)[0]!
       const limits = await chain.limits()
-      const maxBytes = Math.floor(limits.maxBytes * 0.75)
-      const maxRefTime = (limits.maxRefTime * 3n) / 4n
-      const items: LaneItem[] = []
-      let bytes = 200
-      let refTime = 0n
-      while (pq.items.length && items.length < batchSize) {
-        const it = pq.items[0]!
-        if (it.refTime === 0n) it.refTime = (await chain.weightOf(it.call, lane.address).catch(() => 1_000_000_000n)) + 10_000_000n
-        if (items.length > 0 && (bytes + it.bytes > maxBytes || refTime + it.refTime > maxRefTime)) break
-        items.push(pq.items.shift()!)
-        bytes += it.bytes
-        refTime += it.refTime
+      // Weigh the calls that may go (asked once per call kind); a call that can never fit fails its job.
+      const look = pq.items.slice(0, batchSize)
+      for (const it of look) it.weight ??= await chain.weightOf(it.call, lane.address).catch(() => ({ refTime: 1_000_000_000n, proofSize: 100_000n }))
+      let fit = look
+      for (const it of look) {
+        const why = tooLarge({ bytes: it.bytes, ...it.weight! }, limits)
+        const run = why ? runs.get(it.jobId) : undefined
+        if (run) failRun(run, `call ${it.index + 1} of job ${it.jobId} (${it.kind}) cannot be sent: ${why}; split it into smaller calls`)
+        if (why) fit = []
       }
+      if (fit !== look) {
+        // The failed jobs' other calls go too.
+        pq.items = pq.items.filter((it) => runs.has(it.jobId))
+        return source.take(lane)
+      }
+      const n = cutCount(fit.map((it) => ({ bytes: it.bytes, ...it.weight! })), limits, batchSize)
+      const items = pq.items.splice(0, n)
+      if (items.length === 0) return undefined
       const attempts = Math.max(0, ...items.map((i) => pq.attempts.get(i) ?? 0))
       for (const i of items) pq.attempts.delete(i)
       if (pq.items.length) {
@@ -335,7 +363,7 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
     // The lanes of open records read the journal and the chain first; then the records are read
     // again, so one resolved meanwhile is seen with its outcome (never taken for unsent).
     for (const rec of recs.filter((r) => !r.result)) {
-      const pool = await deps.pools.get(rec.pid)
+      const pool = await poolOf(rec.pid)
       poolQueue(pool)
       await laneFor(pool).ready()
     }
@@ -406,14 +434,15 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
     runs.set(id, run)
     progress(run, 'RP_PREPROCESSED')
     try {
-      const pool = await deps.pools.get(run.pid)
+      const pool = await poolOf(run.pid)
       const pq = poolQueue(pool)
       const covered = await recoverSent(run)
       const items = run.calls.map((_, i) => i).filter((i) => !covered.has(i) && run.results[i] === undefined).map((i) => itemOf(run, i))
       enqueueCalls(pq, items)
       finish(run)
     } catch (e) {
-      failRun(run, (e as Error).message)
+      // Stopping: the job is left to the next trader.
+      if (!abort.signal.aborted) failRun(run, (e as Error).message)
     }
     return promise
   }
@@ -432,7 +461,7 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
       const open = await journal.open(address)
       if (!open.length) continue
       try {
-        const pool = await deps.pools.get(open[0]!.pid)
+        const pool = await poolOf(open[0]!.pid)
         poolQueue(pool)
         await laneFor(pool).ready()
       } catch (err) {

@@ -17,7 +17,7 @@ import { createChainConnection } from '../../src/common/chain.js'
 import { createTradeProducer, type TradeJobHandle } from '../../src/common/trade-queue.js'
 import { createPoolDirectory, createTrader, loadLifecycleKey, walkiePoolSource } from '../../src/trade/index.js'
 import {
-  connectApi, keyring, landedCalls, noiseMessage, nonceContents, sendFinal, startFakeLifecycle, startRedis, startTradeDevnet, testLogger, traderWalkie,
+  connectApi, keyring, landedCalls, noiseMessage, nonceContents, sendFinal, startDevnetProcess, startFakeLifecycle, startRedis, testLogger, traderWalkie,
 } from '../trade/helpers.js'
 
 const JOBS = Number(process.argv[2] ?? 10_000)
@@ -29,10 +29,15 @@ const alice = k.addFromUri('//Alice')
 const operators: KeyringPair[] = [alice, k.addFromUri('//Bob'), k.addFromUri('//Charlie'), k.addFromUri('//Dave')]
 
 const keyDir = mkdtempSync(join(tmpdir(), 'prb-trade-bench-'))
-const devnet = await startTradeDevnet({ blockMs: 250, pools: POOLS })
+// The devnet in its own process, as deployed: it verifies every MQ message's sr25519 signature in
+// JavaScript, and sharing one event loop with the trader measured the devnet, not the trader.
+const devnet = await startDevnetProcess({
+  PHALA_DEVNET_BLOCK_MS: '250', PHALA_DEVNET_POOLS: String(POOLS), PHALA_DEVNET_HISTORY: '6', PHALA_DEVNET_JUSTIFICATION_PERIOD: '16',
+  PHALA_DEVNET_SESSION_BLOCKS: '400', PHALA_DEVNET_PRUNTIMES: '0',
+})
 const api: ApiPromise = await connectApi(devnet.paraUrl)
 for (const op of operators.slice(1)) await sendFinal(api, api.tx.proxy.addProxy(op.address, 'Any', 0), alice)
-const chainIdentity = devnet.para.chain.byNumber(1)!.hash
+const chainIdentity = (await api.rpc.chain.getBlockHash(1)).toHex()
 const lifecycle = await startFakeLifecycle(keyDir, chainIdentity, operators.map((op, pid) => (pid === 0 ? { pid, operator: op } : { pid, operator: op, real: alice })))
 const walkie = traderWalkie(chainIdentity, lifecycle.address)
 await walkie.start()
@@ -47,6 +52,12 @@ interface RunResult {
   duplicateNonces: number
   callsExecutedTwice: number
   lostJobs: number
+  /** Para blocks made during the run, their mean time, and calls per block per pool (the trader keeps up when ~batch size). */
+  paraBlocks: number
+  paraBlockMs: number
+  callsPerBlockPerPool: number
+  /** Why lost jobs were lost (distinct reasons, first 3). */
+  lostReasons: string[]
 }
 
 async function run(jobs: number, batchSize: number, salt: string): Promise<RunResult> {
@@ -58,6 +69,8 @@ async function run(jobs: number, batchSize: number, salt: string): Promise<RunRe
   await trader.start()
   const producer = createTradeProducer({ redisUrl: redis.url, reconcileMs: 10_000 }, { logger: testLogger() })
   const messages = Array.from({ length: jobs }, (_, i) => noiseMessage(api, i, salt))
+  const best = async (): Promise<number> => (await api.rpc.chain.getHeader()).number.toNumber()
+  const b0 = await best()
   const t0 = performance.now()
   const handles: TradeJobHandle[] = []
   for (let i = 0; i < jobs; i += 200) {
@@ -71,7 +84,10 @@ async function run(jobs: number, batchSize: number, salt: string): Promise<RunRe
     return r
   })))
   const seconds = (performance.now() - t0) / 1000
-  const lostJobs = results.filter((r) => r.status !== 'fulfilled' || !r.value.calls.every((c) => c.ok)).length
+  const paraBlocks = (await best()) - b0
+  const lost = results.filter((r) => r.status !== 'fulfilled' || !r.value.calls.every((c) => c.ok))
+  const lostJobs = lost.length
+  const lostReasons = [...new Set(lost.map((r) => (r.status === 'rejected' ? String((r.reason as Error).message ?? r.reason) : JSON.stringify(r.value.calls.find((c) => !c.ok))).slice(0, 300)))].slice(0, 3)
   const sent = trader.stats().extrinsicsSent
   const duplicateNonces = [...(await nonceContents(redis.url)).values()].filter((s) => s.size > 1).length
   await producer.close()
@@ -87,7 +103,8 @@ async function run(jobs: number, batchSize: number, salt: string): Promise<RunRe
     jobs, batchSize, seconds: +seconds.toFixed(1),
     callsPerSecFinalized: +((jobs - lostJobs) / seconds).toFixed(1),
     callsPerSecPerPool: donePerPool.map((n, p) => +(n / ((lastPerPool[p]! - t0) / 1000)).toFixed(1)),
-    extrinsicsSent: sent, duplicateNonces, callsExecutedTwice, lostJobs,
+    extrinsicsSent: sent, duplicateNonces, callsExecutedTwice, lostJobs, lostReasons,
+    paraBlocks, paraBlockMs: Math.round((seconds * 1000) / Math.max(1, paraBlocks)), callsPerBlockPerPool: +((jobs - lostJobs) / POOLS / Math.max(1, paraBlocks)).toFixed(1),
   }
 }
 

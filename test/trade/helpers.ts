@@ -247,3 +247,56 @@ export async function assertOnceOnChain(api: ApiPromise, signers: string[], mess
   assert.equal(missing.length, 0, `${missing.length} call(s) never executed`)
 }
 
+
+export interface DevnetProcess {
+  paraUrl: string
+  controlUrl: string
+  stop(): Promise<void>
+}
+
+/**
+ * The devnet as an operator runs it (`PHALA_MODULE=devnet`), in its own process on ports it picks:
+ * a benchmark then measures the trader, not a devnet sharing its event loop.
+ */
+export async function startDevnetProcess(env: Record<string, string>): Promise<DevnetProcess> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', '--import', './src/polyfill.ts', 'src/index.ts'], {
+    env: { ...process.env, PHALA_MODULE: 'devnet', PHALA_DEVNET_HOST: '127.0.0.1', PHALA_DEVNET_PARA_PORT: '0', PHALA_DEVNET_RELAY_PORT: '0', PHALA_DEVNET_CONTROL_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const ready = await new Promise<{ para: string; control: string }>((resolve, reject) => {
+    let buf = ''
+    const timer = setTimeout(() => reject(new Error('the devnet process did not log "devnet ready" within 120 s')), 120_000)
+    proc.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString()
+      let i
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i)
+        buf = buf.slice(i + 1)
+        try {
+          const r = JSON.parse(line) as { msg?: string; para?: string; control?: string }
+          if (r.msg?.startsWith('devnet ready') && r.para && r.control) {
+            clearTimeout(timer)
+            resolve({ para: r.para, control: r.control })
+          }
+        } catch {
+          // not a log line
+        }
+      }
+    })
+    proc.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`the devnet process exited (${code}) before it was ready`))
+    })
+  })
+  proc.stdout!.resume()
+  return {
+    paraUrl: ready.para,
+    controlUrl: ready.control,
+    stop: async () => {
+      if (proc.exitCode !== null) return
+      const gone = new Promise((r) => proc.once('exit', r))
+      proc.kill('SIGTERM')
+      await gone
+    },
+  }
+}
