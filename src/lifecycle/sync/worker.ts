@@ -278,6 +278,12 @@ export class SyncWorker {
     const fast = this.#ctx.fastSync
     let headersOnly = false
     if (fast && !this.#fastSyncDone && info.blocknum === 1) {
+      // Decide only once the data provider's height is known: a worker started before the first
+      // Info answer would otherwise see "0 blocks behind" and replay the whole history.
+      while (!this.#ctx.dps.info()) {
+        signal.throwIfAborted()
+        await this.#ctx.dps.waitForProgress(this.#ctx.dps.generation, this.#ctx.infoRefreshMs, signal)
+      }
       const dp = this.#ctx.dps.info()
       const behind = (dp?.paraProcessedHeight ?? 0) - info.blocknum
       if (info.canLoadChainState && behind >= fast.minBlocks) headersOnly = true
