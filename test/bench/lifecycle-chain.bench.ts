@@ -10,6 +10,7 @@
  * sync and the chain steps share the cores; the wait prints the status counts when it gives up).
  */
 import { Keyring } from '@polkadot/keyring'
+import type { LifecycleEngine } from '../../src/lifecycle/engine.js'
 import { PHA, landedCalls, report, startBed, waitFor } from '../lifecycle-chain/helpers.js'
 
 const N = Number(process.env.BENCH_CHAIN_WORKERS ?? 200)
@@ -24,10 +25,19 @@ try {
   const ws = await bed.lm.repo.createWorkers(bed.pr.workers.map((w, i) => ({ pid: Math.floor(i / PER_POOL), name: `w-${i}`, endpoint: w.endpoint, stake: (5_000n * PHA).toString() })))
   const uuids = ws.map((w) => w.worker.uuid)
   let firstPreActive = 0
+  // Where the time goes: the sync (to S_SYNCHED) against the chain steps (S_SYNCHED to S_ACTIVE).
+  const synchedAt = new Map<string, number>()
+  const activeAt = new Map<string, number>()
   await waitFor(() => {
-    if (!firstPreActive && uuids.some((u) => report(bed, u)?.status === 'S_PRE_ACTIVE')) firstPreActive = Date.now()
+    const now = Date.now()
+    for (const u of uuids) {
+      const s = report(bed, u)?.status
+      if (!synchedAt.has(u) && (s === 'S_SYNCHED' || s === 'S_PRE_ACTIVE' || s === 'S_ACTIVE')) synchedAt.set(u, now)
+      if (!activeAt.has(u) && s === 'S_ACTIVE') activeAt.set(u, now)
+    }
+    if (!firstPreActive && uuids.some((u) => report(bed, u)?.status === 'S_PRE_ACTIVE')) firstPreActive = now
     return uuids.every((u) => report(bed, u)?.status === 'S_ACTIVE')
-  }, 1_800_000, () => {
+  }, Number(process.env.BENCH_CHAIN_TIMEOUT_MS ?? 1_800_000), () => {
     const by: Record<string, number> = {}
     for (const u of uuids) {
       const s = report(bed, u)?.status ?? 'none'
@@ -48,9 +58,15 @@ try {
     seen.add(key)
   }
   const extrinsics = new Set(calls.map((c) => `${c.blockNumber}:${c.extrinsic}`)).size
+  const jobs = (bed.lm.engine() as LifecycleEngine).jobsSent()
+  const jobsTotal = Object.values(jobs).reduce((a, b) => a + b, 0)
+  const stepMs = uuids.map((u) => activeAt.get(u)! - synchedAt.get(u)!).sort((a, b) => a - b)
+  const allSynchedMs = Math.max(...synchedAt.values()) - t0
   process.stdout.write(JSON.stringify({
     bench: 'lifecycle-chain', workers: N, pools,
     wallMs, firstPreActiveToAllActiveMs: firstPreActive ? tActive - firstPreActive : null,
+    allSynchedMs, chainStepsMedianMs: stepMs[Math.floor(stepMs.length / 2)], chainStepsMaxMs: stepMs[stepMs.length - 1],
+    tradeJobs: jobsTotal, tradeJobsPerWorker: +(jobsTotal / N).toFixed(2), tradeJobsByAction: jobs,
     extrinsics, calls: calls.length, callsPerWorker: +(calls.length / N).toFixed(2), extrinsicsPerWorker: +(extrinsics / N).toFixed(3),
     byKind, duplicateCalls: duplicates,
   }) + '\n')

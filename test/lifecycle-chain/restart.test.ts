@@ -29,17 +29,16 @@ test('a lifecycle restarted in the middle of the steps sends no registration, ad
   ])
   const ws = await bed.lm.repo.createWorkers(bed.pr.workers.map((w, i) => ({ pid: i % 2, name: `worker-${i}`, endpoint: w.endpoint, stake: (5_000n * PHA).toString() })))
   const uuids = ws.map((w) => w.worker.uuid)
-  const messages = (): string[] => uuids.map((u) => report(bed, u)?.lastMessage ?? '')
 
-  // 1: while a registration is in flight.
-  await waitFor(() => messages().some((m) => m.includes('Registering worker on chain...')), 240_000, () => describeWorkers(bed, uuids))
-  await bed.restartLifecycle()
+  // 1: once the first worker started its chain steps (registration under way).
+  await waitFor(() => uuids.some((u) => report(bed, u)?.status === 'S_PRE_ACTIVE'), 240_000, () => describeWorkers(bed, uuids))
+  console.error('DBG restart 1', Date.now()); await bed.restartLifecycle(); console.error('DBG restarted 1', Date.now(), describeWorkers(bed, uuids))
   // 2: once a worker is in its pool on chain but not every worker computes yet.
   await waitFor(async () => {
     const states = await Promise.all(bed.pr.workers.map((w, i) => onChain(bed.api, i % 2, w.publicKey())))
     return states.some((s) => s.pid !== null) && states.some((s) => s.state !== 'WorkerIdle')
   }, 240_000, () => describeWorkers(bed, uuids))
-  await bed.restartLifecycle()
+  console.error('DBG restart 2', Date.now()); await bed.restartLifecycle(); console.error('DBG restarted 2', Date.now(), describeWorkers(bed, uuids))
 
   await waitFor(() => uuids.every((u) => report(bed, u)?.status === 'S_ACTIVE'), 300_000, () => describeWorkers(bed, uuids))
   for (const [i, w] of bed.pr.workers.entries()) assert.equal((await onChain(bed.api, i % 2, w.publicKey())).state, 'WorkerIdle', `worker ${i} computing`)
