@@ -19,7 +19,7 @@ const alice = new Keyring({ type: 'sr25519', ss58Format: 30 }).addFromUri('//Ali
 const stake = 5_000n * PHA
 
 before(async () => {
-  bed = await startBed({ pruntimes: 2, pools: 1, builtInTrader: false })
+  bed = await startBed({ pruntimes: 2, pools: 1, blockMs: 1500, builtInTrader: false })
   const { config } = loadConfig('trade', {
     PHALA_MODULE: 'trade', PHALA_CHAIN_ENDPOINT: bed.dn.paraUrl, PHALA_Q_REDIS_ENDPOINT: bed.redis.url,
     PHALA_PEER_ID_PREFIX: join(bed.dir, 'keys'),

@@ -16,7 +16,7 @@ const stake = 5_000n * PHA
 const alice = new Keyring({ type: 'sr25519', ss58Format: 30 }).addFromUri('//Alice')
 
 before(async () => {
-  bed = await startBed({ pruntimes: 3, pools: 2, coolDownPeriodSecs: 6 })
+  bed = await startBed({ pruntimes: 3, pools: 2, blockMs: 1000, coolDownPeriodSecs: 6 })
   await bed.lm.repo.createPools([
     { pid: 0, name: 'pool-0', owner: { mnemonic: '//Alice' } },
     { pid: 1, name: 'pool-1', owner: { mnemonic: '//Alice' } },

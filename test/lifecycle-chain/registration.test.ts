@@ -17,7 +17,7 @@ let pk: string
 const alice = new Keyring({ type: 'sr25519', ss58Format: 30 }).addFromUri('//Alice')
 
 before(async () => {
-  bed = await startBed({ pruntimes: 1, pools: 1, env: { PHALA_MIN_BENCH_SCORE: String(MIN_SCORE), PHALA_ENFORCE_MIN_BENCH_SCORE: 'true' } })
+  bed = await startBed({ pruntimes: 1, pools: 1, blockMs: 1500, env: { PHALA_MIN_BENCH_SCORE: String(MIN_SCORE), PHALA_ENFORCE_MIN_BENCH_SCORE: 'true' } })
   await bed.lm.repo.createPools([{ pid: 0, name: 'pool-0', owner: { mnemonic: '//Alice' } }])
   const [w] = await bed.lm.repo.createWorkers([{ pid: 0, name: 'worker-0', endpoint: bed.pr.workers[0]!.endpoint, stake: (5_000n * PHA).toString() }])
   uuid = w!.worker.uuid

@@ -15,7 +15,7 @@ let bed: Bed
 const alice = new Keyring({ type: 'sr25519', ss58Format: 30 }).addFromUri('//Alice')
 
 before(async () => {
-  bed = await startBed({ pruntimes: 4, pools: 2 })
+  bed = await startBed({ pruntimes: 4, pools: 2, blockMs: 1500 })
 })
 
 after(async () => {
@@ -32,13 +32,13 @@ test('a lifecycle restarted in the middle of the steps sends no registration, ad
 
   // 1: once the first worker started its chain steps (registration under way).
   await waitFor(() => uuids.some((u) => report(bed, u)?.status === 'S_PRE_ACTIVE'), 240_000, () => describeWorkers(bed, uuids))
-  console.error('DBG restart 1', Date.now()); await bed.restartLifecycle(); console.error('DBG restarted 1', Date.now(), describeWorkers(bed, uuids))
+  await bed.restartLifecycle()
   // 2: once a worker is in its pool on chain but not every worker computes yet.
   await waitFor(async () => {
     const states = await Promise.all(bed.pr.workers.map((w, i) => onChain(bed.api, i % 2, w.publicKey())))
     return states.some((s) => s.pid !== null) && states.some((s) => s.state !== 'WorkerIdle')
   }, 240_000, () => describeWorkers(bed, uuids))
-  console.error('DBG restart 2', Date.now()); await bed.restartLifecycle(); console.error('DBG restarted 2', Date.now(), describeWorkers(bed, uuids))
+  await bed.restartLifecycle()
 
   await waitFor(() => uuids.every((u) => report(bed, u)?.status === 'S_ACTIVE'), 300_000, () => describeWorkers(bed, uuids))
   for (const [i, w] of bed.pr.workers.entries()) assert.equal((await onChain(bed.api, i % 2, w.publicKey())).state, 'WorkerIdle', `worker ${i} computing`)
