@@ -90,9 +90,11 @@ function canonical(value: unknown): string {
  * genesis): the attestation is left out, as each RA report is fresh (it carries a timestamp) and a
  * restarted lifecycle would otherwise queue the same registration again under a new id.
  */
-export function tradeJobId(data: TradeJobData): string {
+export function tradeJobId(data: TradeJobData, basis?: string): string {
   const intent = data.action === 'REGISTER_WORKER' ? { pid: data.payload.pid, runtimeInfo: data.payload.runtimeInfo } : data.payload
-  const digest = createHash('sha256').update(canonical(intent)).digest('hex').slice(0, 32)
+  // `basis`: what the producer decided on (e.g. the registry entry's lastUpdated), so doing the same
+  // again after the chain changed is a new job, not one the trader answers from its journal.
+  const digest = createHash('sha256').update(canonical(basis === undefined ? intent : { intent, basis })).digest('hex').slice(0, 32)
   return `${data.action}-${String(data.payload.pid)}-${digest}`
 }
 
@@ -152,7 +154,7 @@ export interface TradeProducer {
    * Add the job of an intent, or attach to it when it is already waiting or running. A finished
    * job of the same intent is replaced: enqueueing again means "do it again".
    */
-  enqueue<A extends TradeAction>(action: A, payload: TradePayloads[A]): Promise<TradeJobHandle>
+  enqueue<A extends TradeAction>(action: A, payload: TradePayloads[A], opts?: { basis?: string }): Promise<TradeJobHandle>
   /** Jobs enqueued here and not settled yet. */
   pending(): number
   close(): Promise<void>
@@ -234,10 +236,10 @@ export function createTradeProducer(o: TradeProducerOptions, deps: { logger: Log
   loop()
 
   return {
-    async enqueue(action, payload) {
+    async enqueue(action, payload, opts) {
       if (closed) throw new PrbError('ERR_TRADE_PRODUCER_CLOSED', 'the trade producer is closed; create a new one')
       const data = { action, payload } as TradeJobData
-      const id = tradeJobId(data)
+      const id = tradeJobId(data, opts?.basis)
       const known = pending.get(id)
       const entry: Pending = known ?? { data, waiters: [] }
       const result = new Promise<TradeJobResult>((resolve, reject) => entry.waiters.push({ resolve, reject }))

@@ -16,6 +16,10 @@ test('a registration\'s job id ignores the RA report and follows the pool and ru
   assert.equal(a, b)
   assert.notEqual(a, tradeJobId({ action: 'REGISTER_WORKER', payload: { pid: '2', runtimeInfo: info, attestation: '0x00aa' } }))
   assert.notEqual(a, tradeJobId({ action: 'REGISTER_WORKER', payload: { pid: '1', runtimeInfo: '0x' + '02'.repeat(40), attestation: '0x00aa' } }))
+  // The registry entry the registration replaces: the same after a restart, new after one landed.
+  const before = tradeJobId({ action: 'REGISTER_WORKER', payload: { pid: '1', runtimeInfo: info, attestation: '0x00aa' } }, 'registry:none')
+  assert.equal(before, tradeJobId({ action: 'REGISTER_WORKER', payload: { pid: '1', runtimeInfo: info, attestation: '0x00cc' } }, 'registry:none'))
+  assert.notEqual(before, tradeJobId({ action: 'REGISTER_WORKER', payload: { pid: '1', runtimeInfo: info, attestation: '0x00aa' } }, 'registry:1704067300'))
 })
 
 test('RECLAIM_POOL_WORKER and REMOVE_WORKER take {pid, publicKey}', () => {

@@ -22,6 +22,8 @@ export interface WorkerChainState {
   /** Registry operator, 0x hex public key, when set. */
   operator?: string
   initialScore?: number
+  /** The registry entry's lastUpdated (chain seconds): changes with every registration. */
+  registryUpdatedAt?: number
   /** Pool the worker is assigned to, decimal. */
   assignedPid?: string
   /** Session account (0x hex), when bound. */
@@ -91,7 +93,8 @@ export function createOnChainView(para: ChainConnection, deps: { logger: Logger 
       const bind = first[2 * n + i]!
       const s: WorkerChainState = { block, registered: reg.isSome }
       if (reg.isSome) {
-        const info = reg.toJSON() as { operator?: string | null; initialScore?: number | null }
+        const info = reg.toJSON() as { operator?: string | null; initialScore?: number | null; lastUpdated?: number | null }
+        if (info.lastUpdated !== null && info.lastUpdated !== undefined) s.registryUpdatedAt = Number(info.lastUpdated)
         if (info.operator) s.operator = u8aToHex(at.registry.createType('AccountId32', info.operator).toU8a())
         if (info.initialScore !== null && info.initialScore !== undefined) s.initialScore = Number(info.initialScore)
       }

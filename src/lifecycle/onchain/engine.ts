@@ -121,8 +121,8 @@ export function createChainEngine(o: ChainStepsOptions, deps: ChainStepsDeps): C
   }
 
   /** One trade job, awaited with its end-to-end deadline. */
-  const job = async <A extends TradeAction>(action: A, payload: TradePayloads[A]): Promise<TradeJobResult> => {
-    const h = await producer.enqueue(action, payload)
+  const job = async <A extends TradeAction>(action: A, payload: TradePayloads[A], basis?: string): Promise<TradeJobResult> => {
+    const h = await producer.enqueue(action, payload, basis === undefined ? undefined : { basis })
     sent[action] = (sent[action] ?? 0) + 1
     let timer: NodeJS.Timeout | undefined
     try {
@@ -137,7 +137,7 @@ export function createChainEngine(o: ChainStepsOptions, deps: ChainStepsDeps): C
     }
   }
 
-  const register = async (w: ChainWorker, forced: boolean): Promise<void> => {
+  const register = async (w: ChainWorker, cs: WorkerChainState, forced: boolean): Promise<void> => {
     say(w, 'Getting RA report...')
     const op = expectedOperator(w.view)
     const r = await w.client.prpc<{ encodedRuntimeInfo?: Uint8Array; attestation?: { payload?: { report?: string; signature?: Uint8Array; signingCert?: Uint8Array } | null; encodedReport?: Uint8Array } }>(
@@ -153,7 +153,9 @@ export function createChainEngine(o: ChainStepsOptions, deps: ChainStepsDeps): C
       : enc && enc.length > 0 ? u8aToHex(enc) : undefined
     if (!r.encodedRuntimeInfo || !attestation) throw new Error('pRuntime returned no attestation (GetRuntimeInfo); the worker cannot be registered without RA: run the pRuntime with SGX, or use PHALA_DEV_SKIP_RA on a dev chain')
     say(w, 'Registering worker on chain...')
-    await job('REGISTER_WORKER', { pid: w.view.pool.pid, runtimeInfo: u8aToHex(r.encodedRuntimeInfo), attestation })
+    // One job per (runtime info, registry entry it replaces): a restarted lifecycle re-attaches to a
+    // registration still queued, and a re-registration after one landed is a new job.
+    await job('REGISTER_WORKER', { pid: w.view.pool.pid, runtimeInfo: u8aToHex(r.encodedRuntimeInfo), attestation }, `registry:${cs.registered ? cs.registryUpdatedAt ?? 'set' : 'none'}`)
     w.registeredHere = true
     if (forced) say(w, 'Re-register done.')
   }
@@ -197,7 +199,7 @@ export function createChainEngine(o: ChainStepsOptions, deps: ChainStepsDeps): C
     const pub = w.pubkey!
     if (w.forceRa) {
       say(w, 'forceRa detected.')
-      await register(w, true)
+      await register(w, cs, true)
       w.forceRa = false
       return
     }
@@ -223,7 +225,7 @@ export function createChainEngine(o: ChainStepsOptions, deps: ChainStepsDeps): C
     if (!cs.registered || cs.operator !== operator || lowScore) {
       if (!w.registeredHere) {
         setPhase(w, 'S_PRE_ACTIVE')
-        await register(w, false)
+        await register(w, cs, false)
         return
       }
       if (cs.registered && cs.operator !== operator) {
