@@ -4,7 +4,10 @@
  * CreateWorker to the last S_ACTIVE, extrinsics sent, calls landed per worker by kind, and duplicate
  * calls on chain (the same call with the same arguments landing twice; goal 0). Everything runs in
  * this process (devnet, pRuntimes, data provider, Redis as a child), so the wall time is an upper bound.
- * Measured on the shared 2-core box: 8 workers 14.8 s, 40 workers 48 s (8 extrinsics, 4 calls per
+ * Also: allSynchedMs (CreateWorker to every worker S_SYNCHED), the chain steps' median and max time
+ * (S_SYNCHED to S_ACTIVE per worker) and the trade jobs the chain steps sent, by action.
+ * 2026-12-03 (load ~25): 8 workers 10.0 s (sync 2.5 s, chain steps 7.5 s), 4 jobs/worker, 0.5 extrinsics/worker.
+ * Earlier: 8 workers 14.8 s, 40 workers 48 s (8 extrinsics, 4 calls per
  * worker: registerWorker, one egress message, addWorker, startComputing; 0 duplicates); 100 and 200 did
  * not finish within 7 and 9 min there while other suites ran (not diagnosed: in-process pRuntimes,
  * sync and the chain steps share the cores; the wait prints the status counts when it gives up).
