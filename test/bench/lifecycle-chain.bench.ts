@@ -6,7 +6,8 @@
  * this process (devnet, pRuntimes, data provider, Redis as a child), so the wall time is an upper bound.
  * Also: allSynchedMs (CreateWorker to every worker S_SYNCHED), the chain steps' median and max time
  * (S_SYNCHED to S_ACTIVE per worker) and the trade jobs the chain steps sent, by action.
- * 2026-12-03 (load ~25): 8 workers 10.0 s (sync 2.5 s, chain steps 7.5 s), 4 jobs/worker, 0.5 extrinsics/worker.
+ * 2026-12-03 (load ~25): 8 workers 10.0 s (sync 2.5 s, chain steps 7.5 s); 40 workers 24.3 s (sync 8.3 s, chain
+ * steps 15.9 s), 4 jobs/worker, 8 extrinsics for 40 workers, 0 duplicates. 200 not run this session.
  * Earlier: 8 workers 14.8 s, 40 workers 48 s (8 extrinsics, 4 calls per
  * worker: registerWorker, one egress message, addWorker, startComputing; 0 duplicates); 100 and 200 did
  * not finish within 7 and 9 min there while other suites ran (not diagnosed: in-process pRuntimes,
