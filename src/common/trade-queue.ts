@@ -16,6 +16,8 @@ export const TRADE_QUEUE_NAME = 'prbmq__main'
 
 export const TRADE_ACTIONS = [
   'BATCH_SYNC_MQ_MESSAGE', 'REGISTER_WORKER', 'ADD_WORKER', 'START_COMPUTING', 'STOP_COMPUTING', 'RESTART_COMPUTING',
+  // prb: a worker the operator moved to another pool leaves the old one (upstream had no such action).
+  'RECLAIM_POOL_WORKER', 'REMOVE_WORKER',
 ] as const
 export type TradeAction = (typeof TRADE_ACTIONS)[number]
 
@@ -26,6 +28,10 @@ export interface AddWorkerPayload { pid: string; publicKey: string }
 export interface StartComputingPayload { pid: string; publicKey: string; stake: string }
 export interface StopComputingPayload { pid: string; publicKey: string }
 export interface RestartComputingPayload { pid: string; publicKey: string; stake: string }
+/** prb: `phalaStakePoolv2.reclaimPoolWorker(pid, worker)` once the cool-down has passed. */
+export interface ReclaimPoolWorkerPayload { pid: string; publicKey: string }
+/** prb: `phalaStakePoolv2.removeWorker(pid, worker)` of a worker whose session is Ready. */
+export interface RemoveWorkerPayload { pid: string; publicKey: string }
 
 export interface TradePayloads {
   BATCH_SYNC_MQ_MESSAGE: BatchSyncMqMessagePayload
@@ -34,6 +40,8 @@ export interface TradePayloads {
   START_COMPUTING: StartComputingPayload
   STOP_COMPUTING: StopComputingPayload
   RESTART_COMPUTING: RestartComputingPayload
+  RECLAIM_POOL_WORKER: ReclaimPoolWorkerPayload
+  REMOVE_WORKER: RemoveWorkerPayload
 }
 
 export type TradeJobData = { [A in TradeAction]: { action: A; payload: TradePayloads[A] } }[TradeAction]
@@ -78,10 +86,15 @@ function canonical(value: unknown): string {
 /**
  * The job id of an intent: the action, the pool and a digest of the payload. The same intent
  * enqueued twice (a restarted producer, a re-add after Redis lost its data) is the same job, so the
- * trader never sends its calls twice.
+ * trader never sends its calls twice. A registration's intent is its runtime info (worker, operator,
+ * genesis): the attestation is left out, as each RA report is fresh (it carries a timestamp) and a
+ * restarted lifecycle would otherwise queue the same registration again under a new id.
  */
-export function tradeJobId(data: TradeJobData): string {
-  const digest = createHash('sha256').update(canonical(data.payload)).digest('hex').slice(0, 32)
+export function tradeJobId(data: TradeJobData, basis?: string): string {
+  const intent = data.action === 'REGISTER_WORKER' ? { pid: data.payload.pid, runtimeInfo: data.payload.runtimeInfo } : data.payload
+  // `basis`: what the producer decided on (e.g. the registry entry's lastUpdated), so doing the same
+  // again after the chain changed is a new job, not one the trader answers from its journal.
+  const digest = createHash('sha256').update(canonical(basis === undefined ? intent : { intent, basis })).digest('hex').slice(0, 32)
   return `${data.action}-${String(data.payload.pid)}-${digest}`
 }
 
@@ -141,7 +154,7 @@ export interface TradeProducer {
    * Add the job of an intent, or attach to it when it is already waiting or running. A finished
    * job of the same intent is replaced: enqueueing again means "do it again".
    */
-  enqueue<A extends TradeAction>(action: A, payload: TradePayloads[A]): Promise<TradeJobHandle>
+  enqueue<A extends TradeAction>(action: A, payload: TradePayloads[A], opts?: { basis?: string }): Promise<TradeJobHandle>
   /** Jobs enqueued here and not settled yet. */
   pending(): number
   close(): Promise<void>
@@ -223,10 +236,10 @@ export function createTradeProducer(o: TradeProducerOptions, deps: { logger: Log
   loop()
 
   return {
-    async enqueue(action, payload) {
+    async enqueue(action, payload, opts) {
       if (closed) throw new PrbError('ERR_TRADE_PRODUCER_CLOSED', 'the trade producer is closed; create a new one')
       const data = { action, payload } as TradeJobData
-      const id = tradeJobId(data)
+      const id = tradeJobId(data, opts?.basis)
       const known = pending.get(id)
       const entry: Pending = known ?? { data, waiters: [] }
       const result = new Promise<TradeJobResult>((resolve, reject) => entry.waiters.push({ resolve, reject }))

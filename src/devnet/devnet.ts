@@ -74,6 +74,8 @@ export interface DevnetOptions {
   /** Para blocks between heartbeat challenges (default 5; 0 = none) and the unanswered ones a worker may have (default 10). */
   heartbeatEvery?: number
   heartbeatWindow?: number
+  /** PhalaComputation.CoolDownPeriod at genesis, in seconds of chain time (default 7 days, as on chain). */
+  coolDownPeriodSecs?: number
   /** Every this many para blocks the new best para block is replaced by a sibling (a fork; default 0: never). */
   reorgEvery?: number
   /** Relay finality trails the best block by this many blocks (default 2). */
@@ -88,6 +90,7 @@ export interface RuntimeFactoryOptions {
   chain: ChainName
   heartbeatEvery?: number
   heartbeatWindow?: number
+  coolDownPeriodSecs?: number
   paraId: number
   pools: number
   seed: string
@@ -161,7 +164,8 @@ export async function startDevnet(options: Partial<DevnetOptions>, logger: Logge
   const runtime = await (o.createRuntime ?? defaultRuntime)({
     chain: identity.chain, paraId, pools: o.pools,
     ...(o.heartbeatEvery !== undefined ? { heartbeatEvery: o.heartbeatEvery } : {}),
-    ...(o.heartbeatWindow !== undefined ? { heartbeatWindow: o.heartbeatWindow } : {}), seed: o.seed, genesisTimeMs, relayGenesisHash: relay.chain.genesisHash,
+    ...(o.heartbeatWindow !== undefined ? { heartbeatWindow: o.heartbeatWindow } : {}),
+    ...(o.coolDownPeriodSecs !== undefined ? { coolDownPeriodSecs: o.coolDownPeriodSecs } : {}), seed: o.seed, genesisTimeMs, relayGenesisHash: relay.chain.genesisHash,
   })
   const para = await ParaChain.create(runtime, genesisTimeMs)
 

@@ -51,7 +51,10 @@ export function chainStepsOptions(c: LifecycleConfig): ChainStepsOptions {
   }
 }
 
-export function createEngine(deps: EngineDeps, tuning: EngineTuning = {}): WorkerEngine {
+/** The engine, plus the trade jobs its chain steps sent by action (the benchmark counts them). */
+export type LifecycleEngine = WorkerEngine & { jobsSent(): Record<string, number> }
+
+export function createEngine(deps: EngineDeps, tuning: EngineTuning = {}): LifecycleEngine {
   const c = deps.config
   const log = deps.logger
   const sync = createSyncEngine({ ...syncOptionsFromConfig(c), ...tuning.sync }, { logger: log, walkie: deps.walkie })
@@ -107,6 +110,7 @@ export function createEngine(deps: EngineDeps, tuning: EngineTuning = {}): Worke
         ...(trader ? { trader } : {}),
       }
     },
+    jobsSent: () => chain.jobsSent(),
     async stop() {
       await started.catch(() => undefined)
       await chain.stop()

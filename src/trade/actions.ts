@@ -56,7 +56,7 @@ export function checkJob(data: unknown): TradeJobData {
       field(p, 'runtimeInfo', HEX, '0x-hex of the encoded runtime info')
       field(p, 'attestation', HEX, '0x-hex of the SCALE Attestation')
       break
-    case 'ADD_WORKER': case 'STOP_COMPUTING':
+    case 'ADD_WORKER': case 'STOP_COMPUTING': case 'RECLAIM_POOL_WORKER': case 'REMOVE_WORKER':
       field(p, 'publicKey', KEY, 'the 0x-hex 32-byte worker public key')
       break
     case 'START_COMPUTING': case 'RESTART_COMPUTING':
@@ -94,6 +94,10 @@ export function callsOf(api: ApiPromise, data: TradeJobData): TradeCall[] {
         return [tx.phalaStakePoolv2.stopComputing(data.payload.pid, data.payload.publicKey).method]
       case 'RESTART_COMPUTING':
         return [tx.phalaStakePoolv2.restartComputing(data.payload.pid, data.payload.publicKey, data.payload.stake).method]
+      case 'RECLAIM_POOL_WORKER':
+        return [tx.phalaStakePoolv2.reclaimPoolWorker(data.payload.pid, data.payload.publicKey).method]
+      case 'REMOVE_WORKER':
+        return [tx.phalaStakePoolv2.removeWorker(data.payload.pid, data.payload.publicKey).method]
     }
   } catch (e) {
     throw bad(`${data.action}: its payload does not encode on this chain (${(e as Error).message.split('\n')[0]})`)

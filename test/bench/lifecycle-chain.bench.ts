@@ -4,12 +4,17 @@
  * CreateWorker to the last S_ACTIVE, extrinsics sent, calls landed per worker by kind, and duplicate
  * calls on chain (the same call with the same arguments landing twice; goal 0). Everything runs in
  * this process (devnet, pRuntimes, data provider, Redis as a child), so the wall time is an upper bound.
- * Measured on the shared 2-core box: 8 workers 14.8 s, 40 workers 48 s (8 extrinsics, 4 calls per
+ * Also: allSynchedMs (CreateWorker to every worker S_SYNCHED), the chain steps' median and max time
+ * (S_SYNCHED to S_ACTIVE per worker) and the trade jobs the chain steps sent, by action.
+ * 2026-12-03 (load ~25): 8 workers 10.0 s (sync 2.5 s, chain steps 7.5 s); 40 workers 24.3 s (sync 8.3 s, chain
+ * steps 15.9 s), 4 jobs/worker, 8 extrinsics for 40 workers, 0 duplicates. 200 not run this session.
+ * Earlier: 8 workers 14.8 s, 40 workers 48 s (8 extrinsics, 4 calls per
  * worker: registerWorker, one egress message, addWorker, startComputing; 0 duplicates); 100 and 200 did
  * not finish within 7 and 9 min there while other suites ran (not diagnosed: in-process pRuntimes,
  * sync and the chain steps share the cores; the wait prints the status counts when it gives up).
  */
 import { Keyring } from '@polkadot/keyring'
+import type { LifecycleEngine } from '../../src/lifecycle/engine.js'
 import { PHA, landedCalls, report, startBed, waitFor } from '../lifecycle-chain/helpers.js'
 
 const N = Number(process.env.BENCH_CHAIN_WORKERS ?? 200)
@@ -24,10 +29,19 @@ try {
   const ws = await bed.lm.repo.createWorkers(bed.pr.workers.map((w, i) => ({ pid: Math.floor(i / PER_POOL), name: `w-${i}`, endpoint: w.endpoint, stake: (5_000n * PHA).toString() })))
   const uuids = ws.map((w) => w.worker.uuid)
   let firstPreActive = 0
+  // Where the time goes: the sync (to S_SYNCHED) against the chain steps (S_SYNCHED to S_ACTIVE).
+  const synchedAt = new Map<string, number>()
+  const activeAt = new Map<string, number>()
   await waitFor(() => {
-    if (!firstPreActive && uuids.some((u) => report(bed, u)?.status === 'S_PRE_ACTIVE')) firstPreActive = Date.now()
+    const now = Date.now()
+    for (const u of uuids) {
+      const s = report(bed, u)?.status
+      if (!synchedAt.has(u) && (s === 'S_SYNCHED' || s === 'S_PRE_ACTIVE' || s === 'S_ACTIVE')) synchedAt.set(u, now)
+      if (!activeAt.has(u) && s === 'S_ACTIVE') activeAt.set(u, now)
+    }
+    if (!firstPreActive && uuids.some((u) => report(bed, u)?.status === 'S_PRE_ACTIVE')) firstPreActive = now
     return uuids.every((u) => report(bed, u)?.status === 'S_ACTIVE')
-  }, 1_800_000, () => {
+  }, Number(process.env.BENCH_CHAIN_TIMEOUT_MS ?? 1_800_000), () => {
     const by: Record<string, number> = {}
     for (const u of uuids) {
       const s = report(bed, u)?.status ?? 'none'
@@ -48,9 +62,15 @@ try {
     seen.add(key)
   }
   const extrinsics = new Set(calls.map((c) => `${c.blockNumber}:${c.extrinsic}`)).size
+  const jobs = (bed.lm.engine() as LifecycleEngine).jobsSent()
+  const jobsTotal = Object.values(jobs).reduce((a, b) => a + b, 0)
+  const stepMs = uuids.map((u) => activeAt.get(u)! - synchedAt.get(u)!).sort((a, b) => a - b)
+  const allSynchedMs = Math.max(...synchedAt.values()) - t0
   process.stdout.write(JSON.stringify({
     bench: 'lifecycle-chain', workers: N, pools,
     wallMs, firstPreActiveToAllActiveMs: firstPreActive ? tActive - firstPreActive : null,
+    allSynchedMs, chainStepsMedianMs: stepMs[Math.floor(stepMs.length / 2)], chainStepsMaxMs: stepMs[stepMs.length - 1],
+    tradeJobs: jobsTotal, tradeJobsPerWorker: +(jobsTotal / N).toFixed(2), tradeJobsByAction: jobs,
     extrinsics, calls: calls.length, callsPerWorker: +(calls.length / N).toFixed(2), extrinsicsPerWorker: +(extrinsics / N).toFixed(3),
     byKind, duplicateCalls: duplicates,
   }) + '\n')

@@ -31,6 +31,8 @@ export interface Bed {
   logger: Logger
   dir: string
   stop(): Promise<void>
+  /** Stop the lifecycle and start it again on the same store, key and Redis (a restart). */
+  restartLifecycle(): Promise<void>
 }
 
 export const TUNING: EngineTuning = {
@@ -40,7 +42,21 @@ export const TUNING: EngineTuning = {
   board: false,
 }
 
-export async function startBed(o: { pruntimes: number; pools: number; blockMs?: number; registrationInfoVersion?: 1 | 2; env?: Record<string, string> }): Promise<Bed> {
+export interface BedOptions {
+  pruntimes: number
+  pools: number
+  blockMs?: number
+  registrationInfoVersion?: 1 | 2
+  /** Extra lifecycle environment (PHALA_MIN_BENCH_SCORE, ...). */
+  env?: Record<string, string>
+  /** USE_BUILT_IN_TRADER (default true); false: the test runs the trade daemon itself. */
+  builtInTrader?: boolean
+  /** The devnet's PhalaComputation.CoolDownPeriod (default 7 days). */
+  coolDownPeriodSecs?: number
+  tuning?: EngineTuning
+}
+
+export async function startBed(o: BedOptions): Promise<Bed> {
   const logger = quiet()
   const dir = mkdtempSync(join(tmpdir(), 'prb-lc-chain-'))
   const parts: Array<() => Promise<void>> = []
@@ -51,7 +67,7 @@ export async function startBed(o: { pruntimes: number; pools: number; blockMs?: 
   try {
     const redis = await startRedis()
     parts.push(() => redis.stop())
-    const dn = await startDevnetWith({ history: 40, blockMs: o.blockMs ?? 400, pools: o.pools }, logger)
+    const dn = await startDevnetWith({ history: 40, blockMs: o.blockMs ?? 400, pools: o.pools, ...(o.coolDownPeriodSecs !== undefined ? { coolDownPeriodSecs: o.coolDownPeriodSecs } : {}) }, logger)
     parts.push(() => dn.stop())
     const pr = await startPruntimes({ count: o.pruntimes, host: '127.0.0.1', basePort: 0, ...(o.registrationInfoVersion ? { registrationInfoVersion: o.registrationInfoVersion } : {}) }, logger)
     parts.push(() => pr.stop())
@@ -62,16 +78,25 @@ export async function startBed(o: { pruntimes: number; pools: number; blockMs?: 
     parts.push(() => api.disconnect())
     const config = lifecycleConfig(dir, dn, {
       PHALA_Q_REDIS_ENDPOINT: redis.url,
-      USE_BUILT_IN_TRADER: 'true',
+      USE_BUILT_IN_TRADER: o.builtInTrader === false ? 'false' : 'true',
       PHALA_WALKIE_BOOT_NODES: dp.dp.walkie()!.multiaddrs()[0]!,
       PHALA_TRADE_BATCH_MS: '300',
       PHALA_PRPC_REQUEST_TIMEOUT: '5000',
       ...o.env,
     })
-    const lm = await startLifecycle({ config, walkie: TEST_WALKIE, reconnectMinMs: 50, reconnectMaxMs: 500 }, { logger, createEngine: (d) => createEngine(d, TUNING) })
-    parts.push(() => lm.stop())
-    await lm.booted
-    return { dn, pr, dp, redis, api, lm, logger, dir, stop }
+    const boot = async (): Promise<RunningLifecycle> => {
+      const lm = await startLifecycle({ config, walkie: TEST_WALKIE, reconnectMinMs: 50, reconnectMaxMs: 500 }, { logger, createEngine: (d) => createEngine(d, o.tuning ?? TUNING) })
+      await lm.booted
+      return lm
+    }
+    const bed: Bed = { dn, pr, dp, redis, api, lm: await boot(), logger, dir, stop,
+      restartLifecycle: async () => {
+        await bed.lm.stop()
+        bed.lm = await boot()
+      },
+    }
+    parts.push(() => bed.lm.stop())
+    return bed
   } catch (err) {
     await stop()
     throw err

@@ -46,6 +46,8 @@ export interface ParaRuntimeOptions {
   heartbeatEvery?: number
   /** TokenomicParameters.heartbeat_window at genesis (default 10, as on Khala). */
   heartbeatWindow?: number
+  /** PhalaComputation.CoolDownPeriod at genesis in seconds (default 7 days). */
+  coolDownPeriodSecs?: number
   /** Chain name served by system_chain (default: the real chain's, 'Phala' or 'Khala'). */
   chainName?: string
   /** Where runtime bugs (a call handler throwing something that is not a DispatchError) are logged. */
@@ -55,7 +57,7 @@ export interface ParaRuntimeOptions {
 export interface ResolvedOptions {
   paraId: number; pools: number; poolFreeStake: bigint; endowment: bigint; extraEndowed: string[]; seed: string
   genesisTimeMs: number; relayGenesisHash?: string; pruntimeAllowList: string[]; benchmarkDuration: number; chainName: string
-  identity: ChainIdentity; heartbeatEvery: number; heartbeatWindow: number
+  identity: ChainIdentity; heartbeatEvery: number; heartbeatWindow: number; coolDownPeriodSecs: number
   logger?: Logger
 }
 
@@ -76,6 +78,7 @@ export function resolveOptions(o: ParaRuntimeOptions = {}): ResolvedOptions {
     chainName: o.chainName ?? identity.para.name,
     heartbeatEvery: o.heartbeatEvery ?? 5,
     heartbeatWindow: o.heartbeatWindow ?? 10,
+    coolDownPeriodSecs: o.coolDownPeriodSecs ?? 7 * 24 * 3600, // genesis.ts COOL_DOWN_PERIOD_SECS, as on chain
     logger: o.logger,
   }
   if (!Number.isInteger(r.paraId) || r.paraId < 0 || r.paraId > 0xffffffff) throw new Error(`paraId ${r.paraId} is not a u32; give a para id such as 2035`)

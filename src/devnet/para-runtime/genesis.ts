@@ -57,7 +57,7 @@ export function buildGenesis(core: Core): Map<string, string> {
   if (opts.relayGenesisHash) it.relayGenesisAllowList.put(s, [opts.relayGenesisHash])
   it.benchmarkDuration.put(s, opts.benchmarkDuration)
   it.tokenomicParameters.put(s, { ...defaultTokenomicParameters(), heartbeatWindow: opts.heartbeatWindow })
-  it.coolDownPeriod.put(s, COOL_DOWN_PERIOD_SECS)
+  it.coolDownPeriod.put(s, opts.coolDownPeriodSecs)
 
   const alice = core.dev.Alice.publicKey
   for (let pid = 0; pid < opts.pools; pid++) {

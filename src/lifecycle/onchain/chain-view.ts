@@ -22,6 +22,8 @@ export interface WorkerChainState {
   /** Registry operator, 0x hex public key, when set. */
   operator?: string
   initialScore?: number
+  /** The registry entry's lastUpdated (chain seconds): changes with every registration. */
+  registryUpdatedAt?: number
   /** Pool the worker is assigned to, decimal. */
   assignedPid?: string
   /** Session account (0x hex), when bound. */
@@ -31,6 +33,10 @@ export interface WorkerChainState {
   stake?: bigint
   /** The session's human form (upstream's sessionInfoJson), when bound. */
   sessionHuman?: Record<string, unknown>
+  /** A cooling-down session's cool-down end, in chain time (unix seconds). */
+  coolDownEndsAt?: number
+  /** The chain's time at `block` (Timestamp.now, unix seconds). */
+  chainNowSecs?: number
 }
 
 export interface OnChainView {
@@ -87,7 +93,8 @@ export function createOnChainView(para: ChainConnection, deps: { logger: Logger 
       const bind = first[2 * n + i]!
       const s: WorkerChainState = { block, registered: reg.isSome }
       if (reg.isSome) {
-        const info = reg.toJSON() as { operator?: string | null; initialScore?: number | null }
+        const info = reg.toJSON() as { operator?: string | null; initialScore?: number | null; lastUpdated?: number | null }
+        if (info.lastUpdated !== null && info.lastUpdated !== undefined) s.registryUpdatedAt = Number(info.lastUpdated)
         if (info.operator) s.operator = u8aToHex(at.registry.createType('AccountId32', info.operator).toU8a())
         if (info.initialScore !== null && info.initialScore !== undefined) s.initialScore = Number(info.initialScore)
       }
@@ -102,16 +109,22 @@ export function createOnChainView(para: ChainConnection, deps: { logger: Logger 
       const second = await at.queryMulti([
         ...sessions.map((a) => [at.query.phalaComputation.sessions, a] as [typeof at.query.phalaComputation.sessions, string]),
         ...sessions.map((a) => [at.query.phalaComputation.stakes, a] as [typeof at.query.phalaComputation.stakes, string]),
+        at.query.phalaComputation.coolDownPeriod,
+        at.query.timestamp.now,
       ] as never) as unknown as Array<{ isSome: boolean; unwrap(): { toString(): string }; toJSON(): unknown }>
-      const bySession = new Map<string, { state?: SessionState; stake?: bigint; human?: Record<string, unknown> }>()
+      // A worker the operator moved to another pool leaves the old one once its cool-down passed.
+      const coolDownSecs = Number(second[2 * sessions.length]!.toString())
+      const nowSecs = Math.floor(Number(second[2 * sessions.length + 1]!.toString()) / 1000)
+      const bySession = new Map<string, { state?: SessionState; stake?: bigint; human?: Record<string, unknown>; coolDownEndsAt?: number }>()
       sessions.forEach((a, i) => {
         const si = second[i]!
         const st = second[sessions.length + i]!
-        const v: { state?: SessionState; stake?: bigint; human?: Record<string, unknown> } = {}
+        const v: { state?: SessionState; stake?: bigint; human?: Record<string, unknown>; coolDownEndsAt?: number } = {}
         if (si.isSome) {
           const info = si.unwrap() as unknown as { state: { type: string }; toHuman(): Record<string, unknown>; toJSON(): Record<string, unknown> }
           v.state = info.state.type as SessionState
-          const j = info.toJSON() as { v?: unknown; ve?: unknown }
+          const j = info.toJSON() as { v?: unknown; ve?: unknown; coolDownStart?: unknown }
+          if (v.state === 'WorkerCoolingDown') v.coolDownEndsAt = Number(j.coolDownStart ?? 0) + coolDownSecs
           v.human = { ...info.toHuman(), v: fixed(j.v), ve: fixed(j.ve) }
         }
         if (st.isSome) v.stake = BigInt(st.unwrap().toString())
@@ -123,6 +136,8 @@ export function createOnChainView(para: ChainConnection, deps: { logger: Logger 
         if (v?.state) s.sessionState = v.state
         if (v?.stake !== undefined) s.stake = v.stake
         if (v?.human) s.sessionHuman = v.human
+        if (v?.coolDownEndsAt !== undefined) s.coolDownEndsAt = v.coolDownEndsAt
+        s.chainNowSecs = nowSecs
       }
     }
     for (const [k, s] of next) states.set(k, s)

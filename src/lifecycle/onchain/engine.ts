@@ -121,8 +121,8 @@ export function createChainEngine(o: ChainStepsOptions, deps: ChainStepsDeps): C
   }
 
   /** One trade job, awaited with its end-to-end deadline. */
-  const job = async <A extends TradeAction>(action: A, payload: TradePayloads[A]): Promise<TradeJobResult> => {
-    const h = await producer.enqueue(action, payload)
+  const job = async <A extends TradeAction>(action: A, payload: TradePayloads[A], basis?: string): Promise<TradeJobResult> => {
+    const h = await producer.enqueue(action, payload, basis === undefined ? undefined : { basis })
     sent[action] = (sent[action] ?? 0) + 1
     let timer: NodeJS.Timeout | undefined
     try {
@@ -137,7 +137,7 @@ export function createChainEngine(o: ChainStepsOptions, deps: ChainStepsDeps): C
     }
   }
 
-  const register = async (w: ChainWorker, forced: boolean): Promise<void> => {
+  const register = async (w: ChainWorker, cs: WorkerChainState, forced: boolean): Promise<void> => {
     say(w, 'Getting RA report...')
     const op = expectedOperator(w.view)
     const r = await w.client.prpc<{ encodedRuntimeInfo?: Uint8Array; attestation?: { payload?: { report?: string; signature?: Uint8Array; signingCert?: Uint8Array } | null; encodedReport?: Uint8Array } }>(
@@ -153,9 +153,43 @@ export function createChainEngine(o: ChainStepsOptions, deps: ChainStepsDeps): C
       : enc && enc.length > 0 ? u8aToHex(enc) : undefined
     if (!r.encodedRuntimeInfo || !attestation) throw new Error('pRuntime returned no attestation (GetRuntimeInfo); the worker cannot be registered without RA: run the pRuntime with SGX, or use PHALA_DEV_SKIP_RA on a dev chain')
     say(w, 'Registering worker on chain...')
-    await job('REGISTER_WORKER', { pid: w.view.pool.pid, runtimeInfo: u8aToHex(r.encodedRuntimeInfo), attestation })
+    // One job per (runtime info, registry entry it replaces): a restarted lifecycle re-attaches to a
+    // registration still queued, and a re-registration after one landed is a new job.
+    await job('REGISTER_WORKER', { pid: w.view.pool.pid, runtimeInfo: u8aToHex(r.encodedRuntimeInfo), attestation }, `registry:${cs.registered ? cs.registryUpdatedAt ?? 'set' : 'none'}`)
     w.registeredHere = true
     if (forced) say(w, 'Re-register done.')
+  }
+
+  /**
+   * Operator intent: the worker is configured in another pool than the one it is in on chain, so it
+   * leaves the old pool (stop computing, wait out the cool-down, reclaim, remove) and the next steps
+   * add it to the new one. A pool this lifecycle cannot sign for fails plainly (upstream only said
+   * "Worker is assigned to other pool!").
+   */
+  const leavePool = async (w: ChainWorker, cs: WorkerChainState, old: string): Promise<void> => {
+    const pid = w.view.pool.pid
+    const publicKey = w.pubkey!
+    setPhase(w, 'S_PRE_ACTIVE')
+    try {
+      if (cs.sessionState && COMPUTING.has(cs.sessionState)) {
+        say(w, `Stopping computing in pool ${old} on chain (the worker moved to pool ${pid})...`)
+        await job('STOP_COMPUTING', { pid: old, publicKey })
+        return
+      }
+      if (cs.sessionState === 'WorkerCoolingDown') {
+        if (cs.coolDownEndsAt !== undefined && cs.chainNowSecs !== undefined && cs.chainNowSecs < cs.coolDownEndsAt) {
+          say(w, `The worker moved to pool ${pid}: it is cooling down in pool ${old} on chain until ${new Date(cs.coolDownEndsAt * 1000).toISOString()} (chain time), then leaves it.`)
+          return
+        }
+        say(w, `Reclaiming the worker from pool ${old} on chain...`)
+        await job('RECLAIM_POOL_WORKER', { pid: old, publicKey })
+        return
+      }
+      say(w, `Removing the worker from pool ${old} on chain...`)
+      await job('REMOVE_WORKER', { pid: old, publicKey })
+    } catch (err) {
+      throw new Error(`Worker is assigned to other pool! It is in pool ${old} on chain, not in ${pid}, and leaving pool ${old} failed: ${(err as Error).message}`)
+    }
   }
 
   /** The one step the chain state asks for next; returns after its job settled. */
@@ -165,7 +199,7 @@ export function createChainEngine(o: ChainStepsOptions, deps: ChainStepsDeps): C
     const pub = w.pubkey!
     if (w.forceRa) {
       say(w, 'forceRa detected.')
-      await register(w, true)
+      await register(w, cs, true)
       w.forceRa = false
       return
     }
@@ -176,9 +210,7 @@ export function createChainEngine(o: ChainStepsOptions, deps: ChainStepsDeps): C
     }
     if (!w.mqSynched) return
     if (cs.assignedPid !== undefined && cs.assignedPid !== pid) {
-      w.blocked = true
-      setPhase(w, 'S_ERROR')
-      say(w, `Worker is assigned to other pool! It is in pool ${cs.assignedPid} on chain, not in ${pid}; remove it from pool ${cs.assignedPid} on chain (or move it back in the lifecycle), then RestartWorker.`)
+      await leavePool(w, cs, cs.assignedPid)
       return
     }
     if (cs.sessionState === 'WorkerCoolingDown') {
@@ -193,7 +225,7 @@ export function createChainEngine(o: ChainStepsOptions, deps: ChainStepsDeps): C
     if (!cs.registered || cs.operator !== operator || lowScore) {
       if (!w.registeredHere) {
         setPhase(w, 'S_PRE_ACTIVE')
-        await register(w, false)
+        await register(w, cs, false)
         return
       }
       if (cs.registered && cs.operator !== operator) {
@@ -344,9 +376,11 @@ export function createChainEngine(o: ChainStepsOptions, deps: ChainStepsDeps): C
   }
 
   /** Operator intent: a worker leaving the computing set is stopped on chain. */
-  const stopComputingIfNeeded = (w: ChainWorker, why: string, pid = w.view.pool.pid): void => {
+  const stopComputingIfNeeded = (w: ChainWorker, why: string): void => {
     const cs = w.pubkey ? view.get(w.pubkey) : undefined
-    if (!cs || !w.pubkey || cs.assignedPid !== pid || !cs.sessionState || !COMPUTING.has(cs.sessionState)) return
+    // The pool it computes in on chain (the configured one, or the old one of a move under way).
+    const pid = cs?.assignedPid
+    if (!cs || !w.pubkey || pid === undefined || !cs.sessionState || !COMPUTING.has(cs.sessionState)) return
     log.info({ worker: w.view.name, pid }, `worker ${why}: stopping computing on chain`)
     job('STOP_COMPUTING', { pid, publicKey: w.pubkey }).then(
       () => log.info({ worker: w.view.name, pid }, 'computing stopped on chain'),
@@ -372,7 +406,8 @@ export function createChainEngine(o: ChainStepsOptions, deps: ChainStepsDeps): C
           continue
         }
         if (JSON.stringify(w.view) === JSON.stringify(v)) continue
-        if (w.view.pool.pid !== v.pool.pid) stopComputingIfNeeded(w, `moved from pool ${w.view.pool.pid} to ${v.pool.pid}`, w.view.pool.pid)
+        // A move is carried out by the steps (leavePool): the new pool may need another operator.
+        if (w.view.pool.pid !== v.pool.pid || expectedOperator(w.view) !== expectedOperator(v)) w.registeredHere = false
         if (w.view.endpoint !== v.endpoint) {
           workers.set(v.uuid, create(v))
           continue
