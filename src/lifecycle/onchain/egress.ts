@@ -2,9 +2,9 @@
  * One worker's MQ egress relay (upstream-lifecycle.md §8.5, chain.md §7): pRuntime's
  * GetEgressMessages, decoded as Vec<(MessageOrigin, Vec<SignedMessage>)>; per origin the messages
  * below `phalaMq.offchainIngress(origin)` are dropped (already on chain), and the rest go in
- * sequence as one BATCH_SYNC_MQ_MESSAGE. Beyond upstream: a message already queued or in flight is
- * not queued again (upstream re-sent every pending message on each 3 s pass until its block was
- * read), and a hole in the sequences is logged with the origin and the numbers.
+ * sequence, one BATCH_SYNC_MQ_MESSAGE per message (its job id its content, so a restart re-attaches).
+ * Beyond upstream: a message already queued or in flight is not queued again (upstream re-sent
+ * every pending message on each 3 s pass until its block was read), and a hole in the sequences is logged with the origin and the numbers.
  */
 import type { ApiPromise } from '@polkadot/api'
 import type { Logger } from '../../common/logger.js'
@@ -87,18 +87,27 @@ export class EgressRelay {
       if (!s) this.#inFlight.set(m.origin, (s = new Set()))
       s.add(m.seq)
     }
-    const release = (): void => {
-      for (const m of out) this.#inFlight.get(m.origin)?.delete(m.seq)
-    }
-    try {
-      const h = await this.#d.send(out.map((m) => m.hex))
-      h.result.then(release, (err: unknown) => {
-        release()
-        this.#d.logger.warn({ err: (err as Error).message, messages: out.length }, 'an egress batch failed; the next pass sends what is still missing on chain')
-      })
-    } catch (err) {
-      release()
-      throw err
+    // One job per message, its id the message itself: a restarted lifecycle (or a pass after a
+    // pRuntime restart) that finds a message still queued attaches to that job instead of queueing
+    // it again in a differently-composed batch (which landed once and then failed BadSequence).
+    // The trader still puts the calls of many jobs in one extrinsic.
+    // In sequence: the trader takes jobs in the order they were added, and each origin's messages
+    // must land in order.
+    for (let i = 0; i < out.length; i++) {
+      const m = out[i]!
+      const release = (): void => {
+        this.#inFlight.get(m.origin)?.delete(m.seq)
+      }
+      try {
+        const h = await this.#d.send([m.hex])
+        h.result.then(release, (err: unknown) => {
+          release()
+          this.#d.logger.warn({ err: (err as Error).message, origin: m.origin, sequence: m.seq }, 'an egress message failed on chain; the next pass sends it again if it is still missing')
+        })
+      } catch (err) {
+        for (const r of out.slice(i)) this.#inFlight.get(r.origin)?.delete(r.seq)
+        throw err
+      }
     }
     return { queued: out.length, pending }
   }
