@@ -83,10 +83,12 @@ test('PHALA_METRICS_PORT: jobs by state and action, jobs processed, extrinsics s
   }
   const op = alice.address
   let text = ''
-  // The lane forgets a finalized extrinsic on its next tick: wait for nothing in flight.
+  // The lane forgets a finalized extrinsic on its next tick, and Bull moves a job to completed just
+  // after its result reaches the producer: wait for nothing in flight and the 3 jobs completed.
   await waitFor(async () => {
     text = await scrape()
-    return value(text, new RegExp(`^prb_trade_extrinsics_in_flight\\{operator="${op}",module="trade"\\} (\\d+)$`, 'm')) === 0
+    return value(text, new RegExp(`^prb_trade_extrinsics_in_flight\\{operator="${op}",module="trade"\\} (\\d+)$`, 'm')) === 0 &&
+      /^prb_trade_queue_jobs\{state="completed",module="trade"\} 3$/m.test(text)
   }, 60_000, () => `in flight: ${text.split('\n').filter((l) => l.startsWith('prb_trade_')).join('\n')}`, 300)
   assert.match(text, /^prb_trade_jobs\{state="completed",action="BATCH_SYNC_MQ_MESSAGE",module="trade"\} 3$/m)
   assert.match(text, /^prb_trade_queue_jobs\{state="completed",module="trade"\} 3$/m)
