@@ -32,15 +32,26 @@ const dpSyncMs = Date.now() - tDp
 phase('data provider caught up')
 const walkie = await lifecycleWalkie([dp.dp], logger)
 
-interface Run { ms: number; dispatchBlock: number; syncHeaders: number; fastSyncBlock: number | null; paraBlocknum: number }
+interface Run {
+  ms: number; dispatchBlock: number; syncHeaders: number; fastSyncBlock: number | null; paraBlocknum: number
+  /** Seconds spent waiting on pRuntime answers, per bin_api action (one request in flight per worker). */
+  requestS: Record<string, number>
+  blobFetches: number
+}
 
 /** A fresh engine feeding one fresh pRuntime (index i) to the head; stopped afterwards. */
 async function run(i: number, disableFastSync: boolean): Promise<Run> {
   const counts: Record<string, number> = {}
+  const requestMs: Record<string, number> = {}
+  let blobFetches = 0
   let fastSyncBlock: number | null = null
   let refused: string | undefined
   const engine: SyncEngine = startEngine(walkie, logger, { disableFastSync, chainEndpoint: dn.paraUrl, prpcTimeoutMs: 60_000, binApiTimeoutMs: 150_000 }, {
-    request: (r: PreparedRequest) => { counts[r.action] = (counts[r.action] ?? 0) + 1 },
+    request: (r: PreparedRequest, ms: number) => {
+      counts[r.action] = (counts[r.action] ?? 0) + 1
+      requestMs[r.action] = (requestMs[r.action] ?? 0) + ms
+    },
+    blobFetch: () => { blobFetches++ },
   })
   engine.events.on('worker', (e) => {
     // A refused state falls back to replay: reported below, not thrown inside the engine's emitter.
@@ -56,24 +67,31 @@ async function run(i: number, disableFastSync: boolean): Promise<Run> {
     await waitFor(() => atHead(engine, [uuid], dp.dp), 1_200_000, () => describe(engine, [uuid], dp.dp))
     const ms = Date.now() - t0
     if (refused) throw new Error(refused)
-    return { ms, dispatchBlock: counts.dispatch_block ?? 0, syncHeaders: counts.sync_combined_headers ?? 0, fastSyncBlock, paraBlocknum: pr.workers[i]!.phactory().heights()!.blocknum - 1 }
+    return { ms, dispatchBlock: counts.dispatch_block ?? 0, syncHeaders: counts.sync_combined_headers ?? 0, fastSyncBlock, paraBlocknum: pr.workers[i]!.phactory().heights()!.blocknum - 1,
+      requestS: Object.fromEntries(Object.entries(requestMs).map(([k, v]) => [k, round(v / 1000)])), blobFetches,
+    }
   } finally {
     await engine.stop()
   }
 }
 
+// BENCH_REPLAY_FIRST=true runs replay first (the second run finds the data provider's store warmer).
+const REPLAY_FIRST = process.env.BENCH_REPLAY_FIRST === 'true'
 try {
-  const fast = await run(0, false)
-  phase(`fast sync: ${fast.ms} ms, ${fast.dispatchBlock} dispatch_block`)
+  const runFast = async () => { const r = await run(0, false); phase(`fast sync: ${r.ms} ms, ${r.dispatchBlock} dispatch_block`); return r }
+  const runReplay = async () => { const r = await run(1, true); phase(`replay: ${r.ms} ms, ${r.dispatchBlock} dispatch_block`); return r }
+  const replayFirst = REPLAY_FIRST ? await runReplay() : undefined
+  const fast = await runFast()
   if (fast.fastSyncBlock === null) throw new Error('the fast-sync run did not load chain state (no fastSync event)')
-  const replay = await run(1, true)
-  phase(`replay: ${replay.ms} ms, ${replay.dispatchBlock} dispatch_block`)
+  const replay = replayFirst ?? await runReplay()
   if (replay.fastSyncBlock !== null) throw new Error('the replay run loaded chain state')
   if (replay.paraBlocknum !== fast.paraBlocknum) throw new Error(`the two workers ended at different para blocks (${fast.paraBlocknum}, ${replay.paraBlocknum})`)
   process.stdout.write(JSON.stringify({
-    bench: 'fast-sync', relayHistory: HISTORY, paraHead: fast.paraBlocknum, dataProviderSyncS: round(dpSyncMs / 1000, 1),
+    bench: 'fast-sync', order: REPLAY_FIRST ? 'replay,fast' : 'fast,replay', relayHistory: HISTORY, paraHead: fast.paraBlocknum, dataProviderSyncS: round(dpSyncMs / 1000, 1),
     fastS: round(fast.ms / 1000), fastDispatchBlock: fast.dispatchBlock, fastSyncHeaders: fast.syncHeaders, fastLoadedAtParaBlock: fast.fastSyncBlock,
+    fastRequestS: fast.requestS, fastBlobFetches: fast.blobFetches,
     replayS: round(replay.ms / 1000), replayDispatchBlock: replay.dispatchBlock, replaySyncHeaders: replay.syncHeaders,
+    replayRequestS: replay.requestS, replayBlobFetches: replay.blobFetches,
     ratio: round(replay.ms / fast.ms, 1), goalRatio: 20,
   }) + '\n')
 } finally {
