@@ -305,7 +305,7 @@ export class SyncWorker {
       if (!headersOnly && h.blocknum < h.paraHeadernum) req = await this.#ctx.repo.blocks(h.blocknum, h.paraHeadernum)
       if (!req) req = await this.#ctx.repo.headers(h.headernum, h.paraHeadernum)
       if (req) {
-        await this.#send(req, signal)
+        await this.#send(req, signal, headersOnly)
         progressed()
         this.#rejections = 0
         if (Date.now() - lastInfoAt > this.#ctx.infoRefreshMs * 5) {
@@ -344,7 +344,7 @@ export class SyncWorker {
     }
   }
 
-  async #send(req: PreparedRequest, signal: AbortSignal): Promise<void> {
+  async #send(req: PreparedRequest, signal: AbortSignal, headersOnly = false): Promise<void> {
     const t0 = Date.now()
     if (req.action === 'dispatch_block') {
       const r = await this.#ctx.client.binApi<{ dispatched_to: number }>('dispatch_block', req.body, signal)
@@ -363,8 +363,9 @@ export class SyncWorker {
     this.#ctx.onRequest?.(req, Date.now() - t0)
     // Preload the next request into the shared cache while pRuntime is busy with nothing of ours
     // (prb v3 does the same); errors here are met again, and handled, when the loop asks for it.
+    // Before a fast sync the loop sends headers only: preload those, not blocks it will never dispatch.
     const n = this.#heights
-    const next = n.blocknum < n.paraHeadernum ? this.#ctx.repo.blocks(n.blocknum, n.paraHeadernum) : this.#ctx.repo.headers(n.headernum, n.paraHeadernum)
+    const next = !headersOnly && n.blocknum < n.paraHeadernum ? this.#ctx.repo.blocks(n.blocknum, n.paraHeadernum) : this.#ctx.repo.headers(n.headernum, n.paraHeadernum)
     next.catch(() => undefined)
   }
 
