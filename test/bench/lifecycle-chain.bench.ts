@@ -32,6 +32,21 @@ try {
   // Where the time goes: the sync (to S_SYNCHED) against the chain steps (S_SYNCHED to S_ACTIVE).
   const synchedAt = new Map<string, number>()
   const activeAt = new Map<string, number>()
+  // Progress on stderr (stdout keeps its one JSON line): status counts, chain heads, trade queue, a sample
+  // of lastMessage per status, so a stall shows where it sits.
+  const progress = setInterval(() => {
+    const by: Record<string, number> = {}
+    const sample: Record<string, string> = {}
+    for (const u of uuids) {
+      const r = report(bed, u)
+      const s = r?.status ?? 'none'
+      by[s] = (by[s] ?? 0) + 1
+      if (s !== 'S_ACTIVE' && r?.lastMessage && !sample[s]) sample[s] = r.lastMessage
+    }
+    const st = bed.dn.status()
+    process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${JSON.stringify(by)} relay ${st.relay.best}/${st.relay.finalized} para ${st.para.best}/${st.para.finalized} jobs ${JSON.stringify((bed.lm.engine() as LifecycleEngine | undefined)?.jobsSent() ?? {})} ${JSON.stringify(sample)}\n`)
+  }, Number(process.env.BENCH_CHAIN_PROGRESS_MS ?? 20_000))
+  progress.unref()
   await waitFor(() => {
     const now = Date.now()
     for (const u of uuids) {
@@ -49,6 +64,7 @@ try {
     }
     return JSON.stringify(by)
   })
+  clearInterval(progress)
   const tActive = Date.now()
   const wallMs = tActive - t0
   const calls = await landedCalls(bed.api, [alice.address])
