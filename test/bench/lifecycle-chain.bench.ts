@@ -33,15 +33,19 @@ try {
   const synchedAt = new Map<string, number>()
   const activeAt = new Map<string, number>()
   // Progress on stderr (stdout keeps its one JSON line): status counts, chain heads, trade queue, a sample
-  // of lastMessage per status, so a stall shows where it sits.
+  // of lastMessage counts, so a stall shows where it sits.
   const progress = setInterval(() => {
     const by: Record<string, number> = {}
-    const sample: Record<string, string> = {}
+    // lastMessage (without its timestamp) → workers not yet active saying it.
+    const sample: Record<string, number> = {}
     for (const u of uuids) {
       const r = report(bed, u)
       const s = r?.status ?? 'none'
       by[s] = (by[s] ?? 0) + 1
-      if (s !== 'S_ACTIVE' && r?.lastMessage && !sample[s]) sample[s] = r.lastMessage
+      if (s !== 'S_ACTIVE' && r?.lastMessage) {
+        const m = `${s} ${r.lastMessage.replace(/^\[[^\]]*\] /, '')}`
+        sample[m] = (sample[m] ?? 0) + 1
+      }
     }
     const st = bed.dn.status()
     process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${JSON.stringify(by)} relay ${st.relay.best}/${st.relay.finalized} para ${st.para.best}/${st.para.finalized} jobs ${JSON.stringify((bed.lm.engine() as LifecycleEngine | undefined)?.jobsSent() ?? {})} ${JSON.stringify(sample)}\n`)
