@@ -7,11 +7,15 @@
  * Also: allSynchedMs (CreateWorker to every worker S_SYNCHED), the chain steps' median and max time
  * (S_SYNCHED to S_ACTIVE per worker) and the trade jobs the chain steps sent, by action.
  * 2026-12-03 (load ~25): 8 workers 10.0 s (sync 2.5 s, chain steps 7.5 s); 40 workers 24.3 s (sync 8.3 s, chain
- * steps 15.9 s), 4 jobs/worker, 8 extrinsics for 40 workers, 0 duplicates. 200 not run this session.
+ * steps 15.9 s), 4 jobs/worker, 8 extrinsics for 40 workers, 0 duplicates.
+ * 2026-12-03 later, 200 workers (load 6-12, other suites running): 52.8 s to 174.9 s (sync 5.8-87 s, first
+ * S_PRE_ACTIVE to all S_ACTIVE 47-112 s), 800 calls in 40 extrinsics (4 calls per worker), 0 duplicates.
+ * The chain steps are bound by the one operator's lane (one extrinsic not yet in a block at a time,
+ * PHALA_TRADE_POOL_CONCURRENCY=1) carrying the 40 per-pool batches in turn.
  * Earlier: 8 workers 14.8 s, 40 workers 48 s (8 extrinsics, 4 calls per
  * worker: registerWorker, one egress message, addWorker, startComputing; 0 duplicates); 100 and 200 did
- * not finish within 7 and 9 min there while other suites ran (not diagnosed: in-process pRuntimes,
- * sync and the chain steps share the cores; the wait prints the status counts when it gives up).
+ * not finish within 7 and 9 min there while other suites ran. Progress goes to stderr every
+ * BENCH_CHAIN_PROGRESS_MS (20 s); DP_TEST_LOG=warn|info adds the daemons' logs.
  */
 import { Keyring } from '@polkadot/keyring'
 import type { LifecycleEngine } from '../../src/lifecycle/engine.js'
