@@ -260,7 +260,11 @@ class WalkieNode implements Walkie {
       streamMuxers: [yamux(), mplex()],
       ...(init.psk !== undefined ? { connectionProtector: preSharedKey({ psk: swarmKeyFromSecret(init.psk) }) } : {}),
       peerDiscovery: mdnsOn ? [mdns({ interval: init.mdnsIntervalMs ?? 20_000 })] : [],
-      services: { identify: identify(), ping: ping() },
+      // Two pingers share /ipfs/ping/1.0.0 on each connection: libp2p's connection monitor and the
+      // liveness loop below. With the ping service's default of 1 outbound stream, the two overlapping
+      // (likelier under load) made the monitor's ping fail "Too many outbound protocol streams" and
+      // abort the connection with every Walkie call on it (a lifecycle lost its data provider).
+      services: { identify: identify(), ping: ping({ maxOutboundStreams: 4, maxInboundStreams: 8 }) },
       // libp2p's defaults (10 pending upgrades, 10 s each; 5 connections a second per host) let ten
       // idle sockets lock every peer out for 10 s, and reset a v2 lifecycle's runners reconnecting
       // from one host at once: more room, a shorter upgrade deadline, a per-host rate that fits them.

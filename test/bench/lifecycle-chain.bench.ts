@@ -7,11 +7,15 @@
  * Also: allSynchedMs (CreateWorker to every worker S_SYNCHED), the chain steps' median and max time
  * (S_SYNCHED to S_ACTIVE per worker) and the trade jobs the chain steps sent, by action.
  * 2026-12-03 (load ~25): 8 workers 10.0 s (sync 2.5 s, chain steps 7.5 s); 40 workers 24.3 s (sync 8.3 s, chain
- * steps 15.9 s), 4 jobs/worker, 8 extrinsics for 40 workers, 0 duplicates. 200 not run this session.
+ * steps 15.9 s), 4 jobs/worker, 8 extrinsics for 40 workers, 0 duplicates.
+ * 2026-12-03 later, 200 workers (load 6-12, other suites running): 52.8 s to 174.9 s (sync 5.8-87 s, first
+ * S_PRE_ACTIVE to all S_ACTIVE 47-112 s), 800 calls in 40 extrinsics (4 calls per worker), 0 duplicates.
+ * The chain steps are bound by the one operator's lane (one extrinsic not yet in a block at a time,
+ * PHALA_TRADE_POOL_CONCURRENCY=1) carrying the 40 per-pool batches in turn.
  * Earlier: 8 workers 14.8 s, 40 workers 48 s (8 extrinsics, 4 calls per
  * worker: registerWorker, one egress message, addWorker, startComputing; 0 duplicates); 100 and 200 did
- * not finish within 7 and 9 min there while other suites ran (not diagnosed: in-process pRuntimes,
- * sync and the chain steps share the cores; the wait prints the status counts when it gives up).
+ * not finish within 7 and 9 min there while other suites ran. Progress goes to stderr every
+ * BENCH_CHAIN_PROGRESS_MS (20 s); DP_TEST_LOG=warn|info adds the daemons' logs.
  */
 import { Keyring } from '@polkadot/keyring'
 import type { LifecycleEngine } from '../../src/lifecycle/engine.js'
@@ -32,6 +36,25 @@ try {
   // Where the time goes: the sync (to S_SYNCHED) against the chain steps (S_SYNCHED to S_ACTIVE).
   const synchedAt = new Map<string, number>()
   const activeAt = new Map<string, number>()
+  // Progress on stderr (stdout keeps its one JSON line): status counts, chain heads, trade queue, a sample
+  // of lastMessage counts, so a stall shows where it sits.
+  const progress = setInterval(() => {
+    const by: Record<string, number> = {}
+    // lastMessage (without its timestamp) → workers not yet active saying it.
+    const sample: Record<string, number> = {}
+    for (const u of uuids) {
+      const r = report(bed, u)
+      const s = r?.status ?? 'none'
+      by[s] = (by[s] ?? 0) + 1
+      if (s !== 'S_ACTIVE' && r?.lastMessage) {
+        const m = `${s} ${r.lastMessage.replace(/^\[[^\]]*\] /, '')}`
+        sample[m] = (sample[m] ?? 0) + 1
+      }
+    }
+    const st = bed.dn.status()
+    process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${JSON.stringify(by)} relay ${st.relay.best}/${st.relay.finalized} para ${st.para.best}/${st.para.finalized} jobs ${JSON.stringify((bed.lm.engine() as LifecycleEngine | undefined)?.jobsSent() ?? {})} ${JSON.stringify(sample)}\n`)
+  }, Number(process.env.BENCH_CHAIN_PROGRESS_MS ?? 20_000))
+  progress.unref()
   await waitFor(() => {
     const now = Date.now()
     for (const u of uuids) {
@@ -49,6 +72,7 @@ try {
     }
     return JSON.stringify(by)
   })
+  clearInterval(progress)
   const tActive = Date.now()
   const wallMs = tActive - t0
   const calls = await landedCalls(bed.api, [alice.address])

@@ -75,6 +75,12 @@ interface ChainWorker {
   /** Operator-only failure: no step until the view changes or RestartWorker. */
   blocked: boolean
   unresponsiveSaid: boolean
+  /**
+   * The block the last step's calls landed in: no next step until the view has read it. A view read
+   * begun before that block and finished after the job settled still shows the old state, and the
+   * step would queue the same call again (the trader answers it without sending, but it is a job).
+   */
+  landedAt: number
 }
 
 const COMPUTING = new Set(['WorkerIdle', '_Unused', 'WorkerUnresponsive'])
@@ -137,6 +143,12 @@ export function createChainEngine(o: ChainStepsOptions, deps: ChainStepsDeps): C
     }
   }
 
+  /** A step's job: the worker waits for the view to read the block its calls landed in. */
+  const stepJob = async <A extends TradeAction>(w: ChainWorker, action: A, payload: TradePayloads[A], basis?: string): Promise<void> => {
+    const r = await job(action, payload, basis)
+    for (const c of r.calls) w.landedAt = Math.max(w.landedAt, c.blockNumber)
+  }
+
   const register = async (w: ChainWorker, cs: WorkerChainState, forced: boolean): Promise<void> => {
     say(w, 'Getting RA report...')
     const op = expectedOperator(w.view)
@@ -155,7 +167,7 @@ export function createChainEngine(o: ChainStepsOptions, deps: ChainStepsDeps): C
     say(w, 'Registering worker on chain...')
     // One job per (runtime info, registry entry it replaces): a restarted lifecycle re-attaches to a
     // registration still queued, and a re-registration after one landed is a new job.
-    await job('REGISTER_WORKER', { pid: w.view.pool.pid, runtimeInfo: u8aToHex(r.encodedRuntimeInfo), attestation }, `registry:${cs.registered ? cs.registryUpdatedAt ?? 'set' : 'none'}`)
+    await stepJob(w, 'REGISTER_WORKER', { pid: w.view.pool.pid, runtimeInfo: u8aToHex(r.encodedRuntimeInfo), attestation }, `registry:${cs.registered ? cs.registryUpdatedAt ?? 'set' : 'none'}`)
     w.registeredHere = true
     if (forced) say(w, 'Re-register done.')
   }
@@ -245,7 +257,7 @@ export function createChainEngine(o: ChainStepsOptions, deps: ChainStepsDeps): C
         return
       }
       say(w, 'Adding worker on chain...')
-      await job('ADD_WORKER', { pid, publicKey: pub })
+      await stepJob(w, 'ADD_WORKER', { pid, publicKey: pub })
       return
     }
     if (cs.sessionState === undefined) return // bound on the next block
@@ -259,14 +271,14 @@ export function createChainEngine(o: ChainStepsOptions, deps: ChainStepsDeps): C
       }
       setPhase(w, 'S_PRE_ACTIVE')
       say(w, 'Starting computing on chain...')
-      await job('START_COMPUTING', { pid, publicKey: pub, stake: v.stake })
+      await stepJob(w, 'START_COMPUTING', { pid, publicKey: pub, stake: v.stake })
       return
     }
     if (COMPUTING.has(cs.sessionState)) {
       if (BigInt(v.stake) > (cs.stake ?? 0n)) {
         setPhase(w, 'S_PRE_ACTIVE')
         say(w, 'Updating stake on chain...')
-        await job('RESTART_COMPUTING', { pid, publicKey: pub, stake: v.stake })
+        await stepJob(w, 'RESTART_COMPUTING', { pid, publicKey: pub, stake: v.stake })
         return
       }
       if (w.phase !== 'S_ACTIVE') {
@@ -280,7 +292,7 @@ export function createChainEngine(o: ChainStepsOptions, deps: ChainStepsDeps): C
 
   const runStep = (w: ChainWorker): void => {
     const cs = w.pubkey ? view.get(w.pubkey) : undefined
-    if (!cs || w.busy || w.blocked || Date.now() < w.retryAt) return
+    if (!cs || w.busy || w.blocked || Date.now() < w.retryAt || cs.block < w.landedAt) return
     w.busy = true
     step(w, cs).then(() => {
       w.attempt = 0
@@ -362,7 +374,7 @@ export function createChainEngine(o: ChainStepsOptions, deps: ChainStepsDeps): C
     const client = createPruntimeClient({ endpoint: v.endpoint, prpcTimeoutMs: o.prpcTimeoutMs, binApiTimeoutMs: o.prpcTimeoutMs, agents })
     const w: ChainWorker = {
       uuid: v.uuid, view: v, client, mqSynched: false, busy: false, egressBusy: false, forceRa: false, registeredHere: false,
-      attempt: 0, retryAt: 0, blocked: false, unresponsiveSaid: false,
+      attempt: 0, retryAt: 0, blocked: false, unresponsiveSaid: false, landedAt: 0,
       egress: undefined as unknown as EgressRelay,
     }
     w.egress = new EgressRelay({
