@@ -21,6 +21,25 @@ import type { Logger } from './logger.js'
 
 export { Counter, Gauge, Histogram, Registry }
 
+/**
+ * Blocks per second of the relay and para chains from running totals, over at least a second
+ * between scrapes (a faster scrape keeps the last rate rather than dividing by ~0).
+ */
+export function createChainRate(clock: () => number): (relay: number, para: number) => { relay: number; para: number } {
+  let last: { t: number; relay: number; para: number } | undefined
+  let rate = { relay: 0, para: 0 }
+  return (relay, para) => {
+    const cur = { t: clock(), relay, para }
+    if (!last) last = cur
+    else if (cur.t - last.t >= 1000) {
+      const dt = (cur.t - last.t) / 1000
+      rate = { relay: (cur.relay - last.relay) / dt, para: (cur.para - last.para) / dt }
+      last = cur
+    }
+    return rate
+  }
+}
+
 export interface Metrics {
   readonly registry: Registry
   readonly Gauge: typeof Gauge

@@ -252,14 +252,21 @@ function lookup(root: string, db: Map<string, Uint8Array>, key: number[], used: 
 // Incremental trie (V0 layout): a mutable radix-16 tree with cached node references, so the
 // root after a block costs only the changed paths instead of re-hashing the whole state.
 
-interface TNode {
+/** A V0 trie node as the incremental tries keep it (here mutable; the devnet pRuntime's shared). */
+export interface TrieNodeShape {
   /** Partial key, as hex nibbles. */
-  p: string
-  v?: Uint8Array
+  readonly p: string
+  readonly v?: Uint8Array
   /** Children by nibble, for a branch; undefined for a leaf. */
-  c?: (TNode | undefined)[]
+  readonly c?: ReadonlyArray<TrieNodeShape | undefined>
   /** Cached child reference: the encoding when < 32 bytes, else its hash. */
   ref?: Uint8Array
+}
+
+interface TNode extends TrieNodeShape {
+  p: string
+  v?: Uint8Array
+  c?: (TNode | undefined)[]
 }
 
 function lcp(a: string, b: string): number {
@@ -282,7 +289,8 @@ function sizeHeader(prefix: number, size: number): number[] {
   return out
 }
 
-function encodeTNode(n: TNode): Uint8Array {
+/** A node's encoding (sp-trie V0 layout); children by their memoised references. */
+export function encodeTrieNode(n: TrieNodeShape): Uint8Array {
   const parts: Uint8Array[] = []
   const isLeaf = n.c === undefined
   const prefix = isLeaf ? 0x40 : n.v !== undefined ? 0xc0 : 0x80
@@ -303,7 +311,7 @@ function encodeTNode(n: TNode): Uint8Array {
       const ch = n.c![k]
       if (!ch) continue
       bitmap |= 1 << k
-      const ref = childRef(ch)
+      const ref = trieNodeRef(ch)
       kids.push(compactToU8a(ref.length), ref)
     }
     parts.push(new Uint8Array([bitmap & 0xff, bitmap >> 8]))
@@ -321,9 +329,10 @@ function encodeTNode(n: TNode): Uint8Array {
   return out
 }
 
-function childRef(n: TNode): Uint8Array {
+/** A node's reference from its parent: its encoding when under 32 bytes, else its hash (memoised). */
+export function trieNodeRef(n: TrieNodeShape): Uint8Array {
   if (!n.ref) {
-    const enc = encodeTNode(n)
+    const enc = encodeTrieNode(n)
     n.ref = enc.length >= 32 ? blake2AsU8a(enc, 256) : enc
   }
   return n.ref
@@ -406,6 +415,6 @@ export class IncrementalTrie {
 
   root(): string {
     if (!this.#root) return EMPTY_TRIE_ROOT
-    return u8aToHex(blake2AsU8a(encodeTNode(this.#root), 256))
+    return u8aToHex(blake2AsU8a(encodeTrieNode(this.#root), 256))
   }
 }

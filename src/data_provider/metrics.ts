@@ -3,7 +3,7 @@
  * chains at each stage, blocks fetched (a counter: `rate()` it) and blocks per second since the
  * previous scrape (for a glance without PromQL), fetch failures, and whether it is caught up.
  */
-import type { Metrics } from '../common/metrics.js'
+import { createChainRate, type Metrics } from '../common/metrics.js'
 import type { DataProviderInfo } from '../walkie/index.js'
 import type { FetcherProgress } from './fetch/index.js'
 
@@ -65,8 +65,7 @@ export function registerDataProviderMetrics(m: Metrics, dp: DataProviderMetricsS
       this.inc({ chain: 'para' }, f?.para.failures ?? 0)
     },
   })
-  let last: { t: number; relay: number; para: number } | undefined
-  let rate = { relay: 0, para: 0 }
+  const chainRate = createChainRate(clock)
   new m.Gauge({
     name: 'prb_data_provider_blocks_per_second',
     help: 'blocks fetched per second since the previous scrape (at least 1 s apart)',
@@ -74,14 +73,7 @@ export function registerDataProviderMetrics(m: Metrics, dp: DataProviderMetricsS
     registers,
     collect() {
       const f = dp.fetchStats()
-      const now = clock()
-      const cur = { t: now, relay: f?.relay.blocksDone ?? 0, para: f?.para.blocksDone ?? 0 }
-      if (!last) last = cur
-      else if (now - last.t >= 1000) {
-        const dt = (now - last.t) / 1000
-        rate = { relay: (cur.relay - last.relay) / dt, para: (cur.para - last.para) / dt }
-        last = cur
-      }
+      const rate = chainRate(f?.relay.blocksDone ?? 0, f?.para.blocksDone ?? 0)
       this.set({ chain: 'relay' }, rate.relay)
       this.set({ chain: 'para' }, rate.para)
     },

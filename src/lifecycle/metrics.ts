@@ -5,7 +5,7 @@
  * per second since the previous scrape, the data providers seen. With the built-in trader the
  * trade series (src/trade/metrics.ts) are registered beside these.
  */
-import type { Metrics } from '../common/metrics.js'
+import { createChainRate, type Metrics } from '../common/metrics.js'
 import { WORKER_STATUSES, type WorkerEngine, type WorkerReport } from './contract.js'
 
 export interface LifecycleMetricsSource {
@@ -116,8 +116,7 @@ export function registerLifecycleMetrics(m: Metrics, src: LifecycleMetricsSource
       this.inc({ chain: 'para' }, total.para)
     },
   })
-  let last: { t: number; relay: number; para: number } | undefined
-  let rate = { relay: 0, para: 0 }
+  const chainRate = createChainRate(clock)
   new m.Gauge({
     name: 'prb_lifecycle_sync_blocks_per_second',
     help: 'blocks fed to the pRuntimes per second, summed over workers, since the previous scrape (at least 1 s apart)',
@@ -125,14 +124,7 @@ export function registerLifecycleMetrics(m: Metrics, src: LifecycleMetricsSource
     registers,
     collect() {
       advance()
-      const now = clock()
-      const cur = { t: now, relay: total.relay, para: total.para }
-      if (!last) last = cur
-      else if (now - last.t >= 1000) {
-        const dt = (now - last.t) / 1000
-        rate = { relay: (cur.relay - last.relay) / dt, para: (cur.para - last.para) / dt }
-        last = cur
-      }
+      const rate = chainRate(total.relay, total.para)
       this.set({ chain: 'relay' }, rate.relay)
       this.set({ chain: 'para' }, rate.para)
     },

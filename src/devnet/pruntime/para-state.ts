@@ -12,9 +12,9 @@
  */
 import { createHash } from 'node:crypto'
 import { blake2AsU8a } from '@polkadot/util-crypto'
-import { compactToU8a, u8aToHex } from '@polkadot/util'
+import { u8aToHex } from '@polkadot/util'
 import { LRUCache } from 'lru-cache'
-import { EMPTY_TRIE_ROOT } from '../../common/trie.js'
+import { EMPTY_TRIE_ROOT, encodeTrieNode } from '../../common/trie.js'
 
 interface PNode {
   /** Partial key, hex nibbles. */
@@ -105,64 +105,6 @@ function get(node: PNode | undefined, path: string): Uint8Array | undefined {
   return undefined
 }
 
-function sizeHeader(prefix: number, size: number): number[] {
-  // sp-trie NodeHeader, 2-bit prefix: sizes up to 62 fit the first byte, then continuation bytes.
-  if (size < 63) return [prefix | size]
-  const out = [prefix | 63]
-  let rem = size - 62
-  while (rem >= 256) {
-    out.push(255)
-    rem -= 255
-  }
-  out.push(rem - 1)
-  return out
-}
-
-function encode(n: PNode): Uint8Array {
-  const parts: Uint8Array[] = []
-  const isLeaf = n.c === undefined
-  const head = sizeHeader(isLeaf ? 0x40 : n.v !== undefined ? 0xc0 : 0x80, n.p.length)
-  const pk = new Uint8Array((n.p.length + 1) >> 1)
-  let j = 0
-  let i = 0
-  if (n.p.length % 2 === 1) pk[j++] = nib(n.p, i++)
-  for (; i < n.p.length; i += 2) pk[j++] = (nib(n.p, i) << 4) | nib(n.p, i + 1)
-  parts.push(new Uint8Array(head), pk)
-  if (isLeaf) {
-    parts.push(compactToU8a(n.v!.length), n.v!)
-  } else {
-    let bitmap = 0
-    const kids: Uint8Array[] = []
-    for (let k = 0; k < 16; k++) {
-      const ch = n.c![k]
-      if (!ch) continue
-      bitmap |= 1 << k
-      const ref = childRef(ch)
-      kids.push(compactToU8a(ref.length), ref)
-    }
-    parts.push(new Uint8Array([bitmap & 0xff, bitmap >> 8]))
-    if (n.v !== undefined) parts.push(compactToU8a(n.v.length), n.v)
-    parts.push(...kids)
-  }
-  let len = 0
-  for (const x of parts) len += x.length
-  const out = new Uint8Array(len)
-  let off = 0
-  for (const x of parts) {
-    out.set(x, off)
-    off += x.length
-  }
-  return out
-}
-
-function childRef(n: PNode): Uint8Array {
-  if (!n.ref) {
-    const enc = encode(n)
-    n.ref = enc.length >= 32 ? blake2AsU8a(enc, 256) : enc
-  }
-  return n.ref
-}
-
 function* walk(node: PNode | undefined, prefix: string): Generator<[string, Uint8Array]> {
   if (!node) return
   const path = prefix + node.p
@@ -228,7 +170,7 @@ export class ParaState {
 
   /** The V0 state root, 0x-hex (computed once per state). */
   root(): string {
-    if (this.#rootHex === undefined) this.#rootHex = this.#root ? u8aToHex(blake2AsU8a(encode(this.#root), 256)) : EMPTY_TRIE_ROOT
+    if (this.#rootHex === undefined) this.#rootHex = this.#root ? u8aToHex(blake2AsU8a(encodeTrieNode(this.#root), 256)) : EMPTY_TRIE_ROOT
     return this.#rootHex
   }
 
