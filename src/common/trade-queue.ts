@@ -6,10 +6,19 @@
  * Upstream used bee-queue; prb uses Bull 4 on the same Redis (`PHALA_Q_REDIS_ENDPOINT`), so the keys
  * are `bull:prbmq__main:*`. A job's data is exactly upstream's `{ action, payload }`.
  */
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import Queue from 'bull'
 import { PrbError } from './errors.js'
 import type { Logger } from './logger.js'
+
+/** The job option carrying the producer's enqueue token (see Pending.intent). */
+export const INTENT_OPTION = 'prbIntent'
+
+/** The enqueue token of a delivered job, when its producer set one. */
+export function jobIntent(job: { opts: object }): string | undefined {
+  const v = (job.opts as Record<string, unknown>)[INTENT_OPTION]
+  return typeof v === 'string' ? v : undefined
+}
 
 /** Upstream's `APP_MESSAGE_QUEUE_NAME + '__main'`. */
 export const TRADE_QUEUE_NAME = 'prbmq__main'
@@ -162,6 +171,13 @@ export interface TradeProducer {
 
 interface Pending {
   data: TradeJobData
+  /**
+   * This enqueue's token, in the job's options (`prbIntent`), kept when the job is added again after
+   * Redis lost it: the trader answers a re-delivery of the same intent from what it remembers, but
+   * sends a later intent with the same id (a worker added to a pool it left, started again after a
+   * stop) afresh.
+   */
+  intent: string
   /** Added to Redis (reconcile leaves the others to enqueue). */
   added?: boolean
   /** Failed by Bull's bookkeeping: reconcile adds it again. */
@@ -197,8 +213,8 @@ export function createTradeProducer(o: TradeProducerOptions, deps: { logger: Log
   void queue.on('global:completed', (id: string, result: unknown) => settle(String(id), true, result))
   void queue.on('global:failed', (id: string, reason: unknown) => settle(String(id), false, reason))
 
-  const add = (id: string, data: TradeJobData) =>
-    queue.add(data, { jobId: id, attempts: 1, removeOnComplete: keep, removeOnFail: keep })
+  const add = (id: string, p: Pick<Pending, 'data' | 'intent'>) =>
+    queue.add(p.data, { jobId: id, attempts: 1, removeOnComplete: keep, removeOnFail: keep, [INTENT_OPTION]: p.intent } as Queue.JobOptions)
 
   const reconcile = async (): Promise<void> => {
     for (const [id, p] of [...pending]) {
@@ -207,7 +223,7 @@ export function createTradeProducer(o: TradeProducerOptions, deps: { logger: Log
       const job = await queue.getJob(id)
       if (!job) {
         log.warn({ jobId: id }, 'a trade job vanished from Redis (restarted without persistence?); adding it again')
-        await add(id, p.data)
+        await add(id, p)
         continue
       }
       if (p.readd || (job.finishedOn && job.failedReason && BULL_BOOKKEEPING.test(job.failedReason))) {
@@ -215,7 +231,7 @@ export function createTradeProducer(o: TradeProducerOptions, deps: { logger: Log
         if (job.finishedOn) {
           log.info({ jobId: id, reason: job.failedReason }, 'a trade job was failed by Bull\'s lock bookkeeping, not by the trader; adding it again')
           await job.remove()
-          await add(id, p.data)
+          await add(id, p)
         }
         continue
       }
@@ -241,7 +257,7 @@ export function createTradeProducer(o: TradeProducerOptions, deps: { logger: Log
       const data = { action, payload } as TradeJobData
       const id = tradeJobId(data, opts?.basis)
       const known = pending.get(id)
-      const entry: Pending = known ?? { data, waiters: [] }
+      const entry: Pending = known ?? { data, intent: randomUUID(), waiters: [] }
       const result = new Promise<TradeJobResult>((resolve, reject) => entry.waiters.push({ resolve, reject }))
       result.catch(() => undefined)
       if (known) return { jobId: id, result }
@@ -257,7 +273,7 @@ export function createTradeProducer(o: TradeProducerOptions, deps: { logger: Log
           }
           await existing.remove()
         }
-        await add(id, data)
+        await add(id, entry)
         entry.added = true
       } catch (err) {
         pending.delete(id)

@@ -18,7 +18,7 @@ import type { ChainConnection } from '../common/chain.js'
 import type { Logger } from '../common/logger.js'
 import { retry, sleep } from '../common/retry.js'
 import {
-  DEFAULT_KEEP_JOBS, TRADE_QUEUE_NAME, openTradeQueue, type TradeCallResult, type TradeJobData, type TradeJobResult, type TradeProgress,
+  DEFAULT_KEEP_JOBS, TRADE_QUEUE_NAME, jobIntent, openTradeQueue, type TradeCallResult, type TradeJobData, type TradeJobResult, type TradeProgress,
 } from '../common/trade-queue.js'
 import { callsOf, checkJob, jobPid } from './actions.js'
 import { cutCount, tooLarge } from './batch-cut.js'
@@ -101,6 +101,8 @@ interface JobRun {
   results: Array<TradeCallResult | undefined>
   left: number
   job?: Queue.Job
+  /** The producer's enqueue token (trade-queue.ts jobIntent). */
+  intent: string | undefined
   /**
    * The latest delivery's settlers. A job delivered again while it runs here (re-added after Redis
    * lost it, or a lapsed lock) takes over; the earlier delivery's Bull job is gone or superseded, so
@@ -142,7 +144,8 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
   queue.on('stalled', (job) => log.warn({ jobId: job.id }, 'a trade job stalled (its trader stopped?); it goes back to the queue'))
 
   const runs = new Map<string, JobRun>()
-  const finished = new Map<string, { ok: boolean; value: TradeJobResult | string }>()
+  /** Finished jobs' answers, for a job delivered again (Redis lost it; Bull's bookkeeping), with the producer's enqueue token. */
+  const finished = new Map<string, { ok: boolean; value: TradeJobResult | string; intent: string | undefined }>()
   const pools = new Map<string, PoolQueue>()
   const lanes = new Map<string, OperatorLane>()
   const stats = { done: 0, failed: 0, callsFinalized: 0 }
@@ -154,8 +157,9 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
     run.job?.progress(p).catch(() => undefined)
   }
 
-  const remember = (id: string, ok: boolean, value: TradeJobResult | string): void => {
-    finished.set(id, { ok, value })
+  const remember = (id: string, ok: boolean, value: TradeJobResult | string, intent: string | undefined): void => {
+    finished.delete(id)
+    finished.set(id, { ok, value, intent })
     if (finished.size > FINISHED_MEMORY) finished.delete(finished.keys().next().value!)
   }
 
@@ -167,13 +171,13 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
     if (bad.length === 0) {
       stats.done++
       progress(run, 'RP_FINISHED')
-      remember(run.id, true, { calls })
+      remember(run.id, true, { calls }, run.intent)
       run.resolve({ calls })
     } else {
       stats.failed++
       progress(run, 'RP_FAILED')
       const reason = bad.map((c) => (run.calls.length > 1 ? `${c.error} (call ${c.index + 1} of ${run.calls.length})` : c.error)).join('; ')
-      remember(run.id, false, reason)
+      remember(run.id, false, reason, run.intent)
       run.reject(new Error(reason))
     }
   }
@@ -183,7 +187,7 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
     runs.delete(run.id)
     stats.failed++
     progress(run, 'RP_FAILED')
-    remember(run.id, false, reason)
+    remember(run.id, false, reason, run.intent)
     run.reject(new Error(reason))
   }
 
@@ -397,8 +401,14 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
     job.opts.removeOnComplete = keep
     job.opts.removeOnFail = keep
     const id = String(job.id)
+    const intent = jobIntent(job)
     const done = finished.get(id)
-    if (done) {
+    // The same id with another token is a later intent (the worker left the pool and is added
+    // again, started again after a stop): sent afresh, not answered with the old outcome.
+    if (done && done.intent !== undefined && intent !== undefined && done.intent !== intent) {
+      finished.delete(id)
+      await journal.forgetJob(id) // the earlier intent's extrinsics, all resolved: not this job's
+    } else if (done) {
       if (done.ok) return done.value as TradeJobResult
       throw new Error(done.value as string)
     }
@@ -416,7 +426,7 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
       progress(existing, 'RP_INIT')
       return promise
     }
-    const run: JobRun = { id, data: job.data as TradeJobData, pid: '', calls: [], results: [], left: 0, job, resolve, reject, progressed: new Set() }
+    const run: JobRun = { id, intent, data: job.data as TradeJobData, pid: '', calls: [], results: [], left: 0, job, resolve, reject, progressed: new Set() }
     progress(run, 'RP_INIT')
     let data: TradeJobData
     try {
@@ -424,7 +434,7 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
       run.pid = jobPid(data)
       run.calls = callsOf(await chain.api(), data)
     } catch (e) {
-      remember(id, false, (e as Error).message)
+      remember(id, false, (e as Error).message, intent)
       stats.failed++
       throw e
     }

@@ -159,3 +159,19 @@ test('a bad job fails at once with a message naming the field; an unknown pool n
   await assert.rejects(u.result, /pool 77 is not known to the lifecycle/)
   assert.ok(lifecycle.listCalls >= 2, 'an unknown pid refreshed the pool list')
 })
+
+test('the same step again after the chain moved on (added, removed, added again) is sent again, not answered from memory', async () => {
+  const w = newWorker('readd')
+  const pub = u8aToHex(w.pair.publicKey)
+  await run('REGISTER_WORKER', { pid: '0', ...(await registrationPayload(api, devnet, w, alice)) })
+  await run('BATCH_SYNC_MQ_MESSAGE', { pid: '0', messages: [await benchReport(api, w)] })
+  const first = await run('ADD_WORKER', { pid: '0', publicKey: pub })
+  await run('REMOVE_WORKER', { pid: '0', publicKey: pub })
+  assert.ok((await api.query.phalaStakePoolv2.workerAssignments(pub)).isEmpty, 'removed from pool 0')
+  // Same action and payload, so the same job id: a later intent, not a re-delivery of the first.
+  const again = await run('ADD_WORKER', { pid: '0', publicKey: pub })
+  assert.equal((await api.query.phalaStakePoolv2.workerAssignments(pub)).toString(), '0', 'in pool 0 again')
+  assert.ok(again.calls[0]!.blockNumber > first.calls[0]!.blockNumber, `a new call landed: ${again.calls[0]!.blockNumber} after ${first.calls[0]!.blockNumber}`)
+  const adds = (await landedCalls(api, [alice.address])).filter((c) => c.call === 'phalaStakePoolv2.addWorker')
+  assert.ok(adds.length >= 2)
+})
