@@ -21,6 +21,6 @@ if (files.length === 0) {
   console.error('no test files found under test/')
   process.exit(1)
 }
-const args = ['--import', 'tsx', '--import', './src/polyfill.ts', '--test', '--test-timeout=600000', '--test-concurrency=3', ...files]
+const args = ['--import', 'tsx', '--import', './src/polyfill.ts', '--test', '--test-reporter=tap', '--test-reporter-destination=stdout', '--test-reporter=./scripts/failure-summary-reporter.mjs', '--test-reporter-destination=stdout', '--test-timeout=600000', '--test-concurrency=3', ...files]
 const r = spawnSync(process.execPath, args, { stdio: 'inherit' })
 process.exit(r.status ?? 1)
