@@ -44,6 +44,31 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   })
 }
 
+/**
+ * `sleep`, cut short when `events` (a chain connection's) emits 'connected': a retry after a long
+ * outage runs as soon as the node is back, not when a backoff grown to its cap runs out.
+ */
+export function sleepUntilReconnected(ms: number, events: Pick<NodeJS.EventEmitter, 'once' | 'off'> | undefined, signal?: AbortSignal): Promise<void> {
+  if (!events) return sleep(ms, signal)
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new AbortedError())
+    const done = (): void => {
+      clearTimeout(timer)
+      events.off('connected', done)
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      events.off('connected', done)
+      reject(new AbortedError())
+    }
+    const timer = setTimeout(done, ms)
+    events.once('connected', done)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
 export interface RetryOptions extends BackoffOptions {
   /** What is being retried, for the log line. */
   what: string

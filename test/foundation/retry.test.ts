@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { backoffDelay, retry, sleep, AbortedError } from '../../src/common/retry.js'
+import { EventEmitter } from 'node:events'
+import { backoffDelay, retry, sleep, sleepUntilReconnected, AbortedError } from '../../src/common/retry.js'
 
 test('backoff grows exponentially up to the cap, with bounded jitter', () => {
   const noJitter = { minMs: 100, maxMs: 1000, jitter: 0 }
@@ -33,4 +34,25 @@ test('retry stops on a non-retryable error and when aborted', async () => {
   setImmediate(() => ac.abort())
   await assert.rejects(p, AbortedError)
   await assert.rejects(sleep(10_000, AbortSignal.abort()), AbortedError)
+})
+
+test('a backoff wait ends when the chain reconnects, leaves no listener behind, and still aborts', async () => {
+  const events = new EventEmitter()
+  const t0 = Date.now()
+  const waiting = sleepUntilReconnected(60_000, events)
+  assert.equal(events.listenerCount('connected'), 1)
+  events.emit('connected')
+  await waiting
+  assert.ok(Date.now() - t0 < 5_000, 'woke on connected, not after the 60 s backoff')
+  assert.equal(events.listenerCount('connected'), 0)
+  // A short sleep ending on time also removes its listener.
+  await sleepUntilReconnected(5, events)
+  assert.equal(events.listenerCount('connected'), 0)
+  const ac = new AbortController()
+  const aborted = sleepUntilReconnected(60_000, events, ac.signal)
+  ac.abort()
+  await assert.rejects(aborted, AbortedError)
+  assert.equal(events.listenerCount('connected'), 0)
+  // Without events it is a plain sleep.
+  await sleepUntilReconnected(5, undefined)
 })

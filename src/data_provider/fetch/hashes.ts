@@ -9,6 +9,8 @@ import { FetchError } from './scale-util.js'
 export interface RpcClient {
   readonly name: string
   rpc<T = unknown>(method: string, params?: unknown[], opts?: CallOpts): Promise<T>
+  /** A chain connection's 'connected' / 'disconnected' events, when it has them (retries wake on 'connected'). */
+  readonly events?: Pick<NodeJS.EventEmitter, 'once' | 'off'>
 }
 
 interface Waiter {

@@ -119,6 +119,7 @@ export function createFetcher(opts: FetcherOptions, deps: FetcherDeps): Fetcher 
     parallel: opts.parentParallel,
     cursorKey: FETCH_CURSOR_KEYS.parent,
     maxBlocksPerCommit: opts.maxBlocksPerCommit,
+    chainEvents: deps.relay.events,
     fetch: (n, signal) => fetchRelayBlock(relayCtx, n, signal),
     finalize: (b, cursor, signal) => probeRelayJustification(relayCtx, b, cursor, signal),
     encode: (b, batch) => {
@@ -141,6 +142,7 @@ export function createFetcher(opts: FetcherOptions, deps: FetcherDeps): Fetcher 
     parallel: opts.paraParallel,
     cursorKey: FETCH_CURSOR_KEYS.para,
     maxBlocksPerCommit: opts.maxBlocksPerCommit,
+    chainEvents: deps.para.events,
     fetch: (n, signal) => fetchParaBlock(paraCtx, n, signal),
     finalize: async (b, cursor) => checkParaContinuity(b, cursor),
     encode: (b, batch, cursor) => {

@@ -12,7 +12,7 @@
  *   - after a crash the cursor says exactly which block comes next: no gap, no half record.
  */
 import type { Logger } from '../../common/logger.js'
-import { AbortedError, backoffDelay, sleep } from '../../common/retry.js'
+import { AbortedError, backoffDelay, sleep, sleepUntilReconnected } from '../../common/retry.js'
 import { WriteBatch, type DataProviderStore } from '../store.js'
 import type { TargetTracker } from './target.js'
 
@@ -29,6 +29,8 @@ export interface PipelineSpec<R, C> {
   encode(r: R, batch: WriteBatch, state: C): number
   /** The state to persist with each commit (next block included). */
   initialState(cursor: (C & { next: number }) | undefined): Promise<C & { next: number }>
+  /** The chain connection's events: a failed fetch is retried as soon as it reconnects. */
+  chainEvents?: Pick<NodeJS.EventEmitter, 'once' | 'off'>
   /** Called after each commit with the last committed number. */
   onCommit?(last: number): void
   maxBlocksPerCommit?: number
@@ -98,7 +100,7 @@ export class FetchPipeline<R, C extends object> {
           const msg = `${this.spec.name} block ${n}: fetch failed (attempt ${attempt}): ${(err as Error)?.message ?? String(err)}; retrying in ${delayMs} ms`
           if (attempt >= 3) this.log.error(fields, msg)
           else this.log.warn(fields, msg)
-          await sleep(delayMs, signal)
+          await sleepUntilReconnected(delayMs, this.spec.chainEvents, signal)
         }
       }
     })()

@@ -4,7 +4,7 @@
  * stops while the process runs (upstream's stopped for good after one failure, weakness 7).
  */
 import type { Logger } from '../../common/logger.js'
-import { AbortedError, backoffDelay, retry, sleep } from '../../common/retry.js'
+import { AbortedError, backoffDelay, retry, sleep, sleepUntilReconnected } from '../../common/retry.js'
 import type { Subscriber } from './live.js'
 import { Wakeup } from '../wakeup.js'
 import type { RpcClient } from './hashes.js'
@@ -59,7 +59,7 @@ export class TargetTracker {
         const delayMs = Math.max(this.pollMs, backoffDelay(this.#failures, { minMs: this.pollMs, maxMs: 30_000 }))
         this.log.warn({ err, chain: this.chain.name, attempt: this.#failures, delayMs }, `finalized head poll of the ${this.chain.name} chain failed; retrying in ${delayMs} ms`)
         try {
-          await sleep(delayMs, signal)
+          await sleepUntilReconnected(delayMs, this.chain.events, signal)
         } catch {
           return
         }
