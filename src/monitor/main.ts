@@ -87,7 +87,8 @@ export async function startMonitor(o: MonitorOptions, deps: { logger: Logger; re
     log.info({ id: walkie.peerId }, `PtpNode started as ${walkie.peerId}`)
 
     const metrics = o.metrics ? createMetrics({ module: 'monitor' }) : undefined
-    const proxy = createProxy({ timeoutMs: o.proxyTimeoutMs }, { walkie, codec: getCodec() })
+    const stopping = new AbortController()
+    const proxy = createProxy({ timeoutMs: o.proxyTimeoutMs, stopping: stopping.signal }, { walkie, codec: getCodec() })
     const app = await buildMonitorApp({
       proxy, logger: componentLogger(log, 'http'),
       ...(o.auth ? { auth: o.auth } : {}),
@@ -96,6 +97,9 @@ export async function startMonitor(o: MonitorOptions, deps: { logger: Logger; re
       self: () => ({ peerId: walkie.peerId }),
     })
     cleanups.push(['http', () => app.close()])
+    // Runs before the close above: open proxied calls answer 503 now instead of holding the close
+    // for up to PHALA_MONITOR_PROXY_TIMEOUT.
+    cleanups.push(['proxied calls', async () => stopping.abort()])
     await app.listen({ port: o.port, host: o.host })
     const port = app.server.address() && typeof app.server.address() === 'object' ? (app.server.address() as { port: number }).port : o.port
     log.info({ host: o.host, port, auth: o.auth !== undefined }, `Monitor at http://${o.host}:${port}/discover`)

@@ -48,6 +48,11 @@ export interface ProxyReply {
 export interface ProxyInit {
   /** Deadline of one proxied call (PHALA_MONITOR_PROXY_TIMEOUT). */
   timeoutMs: number
+  /**
+   * Aborted when the monitor stops: calls still open answer 503 at once, so the HTTP server closes
+   * without waiting out their deadline.
+   */
+  stopping?: AbortSignal
 }
 
 export interface Proxy {
@@ -129,7 +134,8 @@ export function createProxy(init: ProxyInit, deps: { walkie: ProxyWalkie; codec:
 
     let raw: Uint8Array
     const deadline = Date.now() + init.timeoutMs
-    const send = () => walkie.callRaw(peerId, method, request, { timeoutMs: Math.max(1, deadline - Date.now()), ...(signal ? { signal } : {}) })
+    const callSignal = signal && init.stopping ? AbortSignal.any([signal, init.stopping]) : signal ?? init.stopping
+    const send = () => walkie.callRaw(peerId, method, request, { timeoutMs: Math.max(1, deadline - Date.now()), ...(callSignal ? { signal: callSignal } : {}) })
     const attempt = async (): Promise<Uint8Array> => {
       try {
         return await send()
@@ -154,6 +160,7 @@ export function createProxy(init: ProxyInit, deps: { walkie: ProxyWalkie; codec:
     } catch (err) {
       const code = err instanceof WalkieError ? err.code : 'ERR_MONITOR_PROXY'
       const message = (err as Error).message
+      if (init.stopping?.aborted) return localError(503, 'failed', 'ERR_MONITOR_STOPPING', `the monitor is stopping: ${method} to ${peerId} was cut off (the peer may still finish it); call again once the monitor is back`)
       if (code === 'ERR_WALKIE_TIMEOUT') return localError(504, 'timeout', code, `${message}; the peer may still finish the call (PHALA_MONITOR_PROXY_TIMEOUT sets the deadline)`)
       if (code === 'ERR_WALKIE_UNREACHABLE' || code === 'ERR_WALKIE_STREAM') return localError(502, 'unreachable', code, message)
       return localError(502, 'failed', code, message)
