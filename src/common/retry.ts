@@ -48,7 +48,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * `sleep`, cut short when `events` (a chain connection's) emits 'connected': a retry after a long
  * outage runs as soon as the node is back, not when a backoff grown to its cap runs out.
  */
-export function sleepUntilReconnected(ms: number, events: Pick<NodeJS.EventEmitter, 'once' | 'off'> | undefined, signal?: AbortSignal): Promise<void> {
+export function sleepUntilReconnected(ms: number, events: { once(e: 'connected', fn: () => void): unknown; off(e: 'connected', fn: () => void): unknown } | undefined, signal?: AbortSignal): Promise<void> {
   if (!events) return sleep(ms, signal)
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new AbortedError())

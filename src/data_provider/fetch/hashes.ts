@@ -10,7 +10,7 @@ export interface RpcClient {
   readonly name: string
   rpc<T = unknown>(method: string, params?: unknown[], opts?: CallOpts): Promise<T>
   /** A chain connection's 'connected' / 'disconnected' events, when it has them (retries wake on 'connected'). */
-  readonly events?: Pick<NodeJS.EventEmitter, 'once' | 'off'>
+  readonly events?: { on(e: 'connected', fn: () => void): unknown; once(e: 'connected', fn: () => void): unknown; off(e: 'connected', fn: () => void): unknown }
 }
 
 interface Waiter {

@@ -30,7 +30,7 @@ export interface PipelineSpec<R, C> {
   /** The state to persist with each commit (next block included). */
   initialState(cursor: (C & { next: number }) | undefined): Promise<C & { next: number }>
   /** The chain connection's events: a failed fetch is retried as soon as it reconnects. */
-  chainEvents?: Pick<NodeJS.EventEmitter, 'once' | 'off'>
+  chainEvents?: { once(e: 'connected', fn: () => void): unknown; off(e: 'connected', fn: () => void): unknown }
   /** Called after each commit with the last committed number. */
   onCommit?(last: number): void
   maxBlocksPerCommit?: number

@@ -32,6 +32,8 @@ interface Source {
   /** Left out of fetches until its next good Info. */
   down: boolean
   lastError?: string
+  /** Info calls in a row that ran past their deadline (one is tolerated: a busy provider, not a dead one). */
+  lateInfos: number
 }
 
 export interface DataProvidersOptions {
@@ -117,7 +119,7 @@ export function createDataProviders(o: DataProvidersOptions, deps: DataProviders
         const cur = sources.get(p.peerId)
         if (!cur) {
           const client = createBlobClient({ host, port: info.blobServerPort, timeoutMs: o.blobGetTimeoutMs, ...(o.blobSecret ? { secret: o.blobSecret } : {}) }, { logger: log })
-          sources.set(p.peerId, { peerId: p.peerId, host, port: info.blobServerPort, info, client, down: false })
+          sources.set(p.peerId, { peerId: p.peerId, host, port: info.blobServerPort, info, client, down: false, lateInfos: 0 })
           log.info({ peerId: p.peerId, host, port: info.blobServerPort, paraProcessedHeight: info.paraProcessedHeight }, 'data provider found')
           bump()
           return
@@ -127,9 +129,17 @@ export function createDataProviders(o: DataProvidersOptions, deps: DataProviders
         cur.info = info
         cur.down = false
         cur.lastError = undefined
+        cur.lateInfos = 0
         if (moved) bump()
       } catch (err) {
         if (abort.signal.aborted) return
+        // One late answer from a provider whose blobs still arrive (a failed blob fetch leaves it out
+        // at once) must not take it away from every worker: it is left out at the second in a row,
+        // or at once when the call failed otherwise (connection refused, stream reset).
+        if (prev && !prev.down && (err as { code?: string }).code === 'ERR_WALKIE_TIMEOUT' && ++prev.lateInfos < 2) {
+          log.info({ peerId: p.peerId, err: (err as Error).message }, 'data provider Info ran past its deadline; kept in use unless the next one does too')
+          return
+        }
         if (prev && !prev.down) log.warn({ peerId: p.peerId, err: (err as Error).message }, 'data provider Info failed; leaving it out until it answers')
         if (prev) {
           prev.down = true
