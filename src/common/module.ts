@@ -31,11 +31,16 @@ export interface CleanupStack {
   start<T extends { start(): Promise<unknown>; stop(): Promise<unknown> }>(what: string, make: () => T): Promise<T>
   /** Runs the cleanups pushed so far, last first, and forgets them. */
   run(): Promise<void>
+  /**
+   * A daemon's stop(), idempotent: aborts `abort` (start-up steps give up), waits for the boot to
+   * settle, runs the cleanups and logs `<name> stopped`. Every call returns the same promise.
+   */
+  stopper(o: { name: string; abort: AbortController; booted: () => Promise<unknown> | undefined }): () => Promise<void>
 }
 
-export function cleanupStack(log: Pick<Logger, 'warn'>): CleanupStack {
+export function cleanupStack(log: Pick<Logger, 'warn' | 'info'>): CleanupStack {
   const cleanups: Array<[string, () => Promise<unknown>]> = []
-  return {
+  const stack: CleanupStack = {
     push: (what, fn) => void cleanups.push([what, fn]),
     async start(what, make) {
       const c = make()
@@ -57,5 +62,18 @@ export function cleanupStack(log: Pick<Logger, 'warn'>): CleanupStack {
         }
       }
     },
+    stopper({ name, abort, booted }) {
+      let stopping: Promise<void> | undefined
+      return () => {
+        stopping ??= (async () => {
+          abort.abort()
+          await booted()?.catch(() => undefined)
+          await stack.run()
+          log.info(`${name} stopped`)
+        })()
+        return stopping
+      }
+    },
   }
+  return stack
 }

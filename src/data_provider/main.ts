@@ -80,16 +80,8 @@ export async function startDataProvider(o: DataProviderOptions, deps: { logger: 
   setMaxListeners(0, signal)
   const cleanups = cleanupStack(log)
   cleanups.push('store', () => store.close())
-  let stopping: Promise<void> | undefined
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      abort.abort()
-      await booted.catch(() => undefined)
-      await cleanups.run()
-      log.info('data provider stopped')
-    })()
-    return stopping
-  }
+  // `booted` is assigned below, before anything can call stop().
+  const stop = cleanups.stopper({ name: 'data provider', abort, booted: () => booted })
 
   let builder: BlobBuilder | undefined
   let fetcher: Fetcher | undefined

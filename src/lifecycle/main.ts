@@ -205,16 +205,7 @@ export async function startLifecycle(o: LifecycleOptions, deps: LifecycleDeps): 
   })
   booted.catch(() => undefined)
 
-  let stopping: Promise<void> | undefined
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      abort.abort()
-      await booted.catch(() => undefined)
-      await cleanups.run()
-      log.info('lifecycle stopped')
-    })()
-    return stopping
-  }
+  const stop = cleanups.stopper({ name: 'lifecycle', abort, booted: () => booted })
 
   return {
     booted,

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify'
 import { getCodec } from '../common/codec.js'
 import { componentLogger, type Logger } from '../common/logger.js'
 import { createMetrics, createMetricsServer, type MetricsServer } from '../common/metrics.js'
-import type { ModuleContext, RunningModule } from '../common/module.js'
+import { cleanupStack, type ModuleContext, type RunningModule } from '../common/module.js'
 import type { MonitorConfig } from '../config/index.js'
 import { createWalkie, type Walkie, type WalkieInit } from '../walkie/index.js'
 import { buildMonitorApp } from './app.js'
@@ -56,21 +56,9 @@ export function exposureWarning(host: string, port: number, auth: boolean): stri
 
 export async function startMonitor(o: MonitorOptions, deps: { logger: Logger; redact?: (text: string) => string }): Promise<RunningMonitor> {
   const log = deps.logger
-  const cleanups: Array<[string, () => Promise<unknown>]> = []
-  let stopping: Promise<void> | undefined
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      for (const [what, fn] of [...cleanups].reverse()) {
-        try {
-          await fn()
-        } catch (err) {
-          log.warn({ err, what }, `stopping ${what} failed`)
-        }
-      }
-      log.info('monitor stopped')
-    })()
-    return stopping
-  }
+  const cleanups = cleanupStack(log)
+  // Nothing of the start-up listens for an abort: each step is quick, and a failed one stops the rest.
+  const stop = cleanups.stopper({ name: 'monitor', abort: new AbortController(), booted: () => undefined })
   try {
     const walkie = createWalkie({
       ...o.walkie,
@@ -83,7 +71,7 @@ export async function startMonitor(o: MonitorOptions, deps: { logger: Logger; re
       rpcTimeoutMs: Math.max(o.proxyTimeoutMs, 30_000),
     }, { logger: componentLogger(log, 'walkie'), ...(deps.redact ? { redact: deps.redact } : {}) })
     await walkie.start()
-    cleanups.push(['walkie', () => walkie.stop()])
+    cleanups.push('walkie', () => walkie.stop())
     log.info({ id: walkie.peerId }, `PtpNode started as ${walkie.peerId}`)
 
     const metrics = o.metrics ? createMetrics({ module: 'monitor' }) : undefined
@@ -96,10 +84,10 @@ export async function startMonitor(o: MonitorOptions, deps: { logger: Logger; re
       ...(o.pageDir ? { pageDir: o.pageDir } : {}),
       self: () => ({ peerId: walkie.peerId }),
     })
-    cleanups.push(['http', () => app.close()])
+    cleanups.push('http', () => app.close())
     // Runs before the close above: open proxied calls answer 503 now instead of holding the close
     // for up to PHALA_MONITOR_PROXY_TIMEOUT.
-    cleanups.push(['proxied calls', async () => stopping.abort()])
+    cleanups.push('proxied calls', async () => stopping.abort())
     await app.listen({ port: o.port, host: o.host })
     const port = app.server.address() && typeof app.server.address() === 'object' ? (app.server.address() as { port: number }).port : o.port
     log.info({ host: o.host, port, auth: o.auth !== undefined }, `Monitor at http://${o.host}:${port}/discover`)
@@ -110,7 +98,7 @@ export async function startMonitor(o: MonitorOptions, deps: { logger: Logger; re
     let metricsPort: number | undefined
     if (metrics && o.metrics) {
       metricsServer = createMetricsServer(o.metrics, { registry: metrics.registry, logger: componentLogger(log, 'metrics') })
-      cleanups.push(['metrics', () => metricsServer!.stop()])
+      cleanups.push('metrics', () => metricsServer!.stop())
       metricsPort = (await metricsServer.start()).port
     }
     return { port, walkie, app, ...(metricsPort !== undefined ? { metricsPort } : {}), stop }
