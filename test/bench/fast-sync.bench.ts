@@ -14,11 +14,15 @@
  * (pRuntime checks the loaded state against a para header it holds, as upstream), which is most of the
  * fast run; replay adds 312 dispatch_block (~32 para blocks each, cheap in the devnet's pRuntime).
  */
+import { Session } from 'node:inspector/promises'
+import { writeFileSync } from 'node:fs'
 import type { PreparedRequest, SyncEngine } from '../../src/lifecycle/sync/index.js'
 import { startPruntimes } from '../../src/devnet/pruntime/index.js'
 import { atHead, caughtUp, describe, describeProgress, lifecycleWalkie, quiet, startDevnetWith, startEngine, startWalkieDp, waitFor, workerView } from '../lifecycle-sync/helpers.js'
 
 const HISTORY = Number(process.env.BENCH_HISTORY ?? 20_000)
+/** BENCH_PROFILE=<dir>: a CPU profile of each run (fast.cpuprofile, replay.cpuprofile) and its top self times on stderr. */
+const PROFILE_DIR = process.env.BENCH_PROFILE
 const logger = quiet()
 const T0 = Date.now()
 const phase = (what: string): void => {
@@ -65,6 +69,12 @@ async function run(i: number, disableFastSync: boolean): Promise<Run> {
     }
   })
   const uuid = `w-${i}`
+  const profiler = PROFILE_DIR ? new Session() : undefined
+  if (profiler) {
+    profiler.connect()
+    await profiler.post('Profiler.enable')
+    await profiler.post('Profiler.start')
+  }
   try {
     const t0 = Date.now()
     engine.apply([workerView(i, pr.workers[i]!.endpoint)])
@@ -75,8 +85,26 @@ async function run(i: number, disableFastSync: boolean): Promise<Run> {
       requestS: Object.fromEntries(Object.entries(requestMs).map(([k, v]) => [k, round(v / 1000)])), blobFetches,
     }
   } finally {
+    if (profiler) await saveProfile(profiler, disableFastSync ? 'replay' : 'fast')
     await engine.stop()
   }
+}
+
+interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
+async function saveProfile(s: Session, name: string): Promise<void> {
+  const { profile } = await s.post('Profiler.stop') as unknown as { profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] } }
+  s.disconnect()
+  writeFileSync(`${PROFILE_DIR}/${name}.cpuprofile`, JSON.stringify(profile))
+  const self = new Map<number, number>()
+  profile.samples.forEach((id, k) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[k] ?? 0)))
+  const byFn = new Map<string, number>()
+  for (const n of profile.nodes) {
+    const f = n.callFrame
+    const key = `${f.functionName || '(anon)'} ${f.url.replace(/^.*\/(src|node_modules)\//, '$1/')}:${f.lineNumber + 1}`
+    byFn.set(key, (byFn.get(key) ?? 0) + (self.get(n.id) ?? 0))
+  }
+  const top = [...byFn].sort((a, b) => b[1] - a[1]).slice(0, 25)
+  process.stderr.write(`[fast-sync bench] ${name} profile, self ms:\n${top.map(([k, us]) => `  ${(us / 1000).toFixed(0).padStart(6)} ${k}`).join('\n')}\n`)
 }
 
 // BENCH_REPLAY_FIRST=true runs replay first (the second run finds the data provider's store warmer).
