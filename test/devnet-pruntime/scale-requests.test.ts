@@ -10,6 +10,7 @@ import { u8aConcat, u8aToHex } from '@polkadot/util'
 import type { Header } from '@polkadot/types/interfaces'
 import { bridgeRegistry, decodeStorageState, decodeSyncCombinedHeadersReq, encodeStorageState, encodeSyncCombinedHeadersReq } from '../../src/common/bridge-types.js'
 import { decodeStoragePairs, decodeSyncCombinedHeaders, ScaleInputError } from '../../src/devnet/pruntime/scale-requests.js'
+import { encodeStoragePairs } from '../../src/lifecycle/sync/fast-sync.js'
 
 const mkHeader = (number: number, logs: unknown[] = []) =>
   bridgeRegistry().createType<Header>('Header', { parentHash: '0x' + '11'.repeat(32), number, stateRoot: '0x' + '22'.repeat(32), extrinsicsRoot: '0x' + '33'.repeat(32), digest: { logs } })
@@ -68,4 +69,8 @@ test('StorageState: the same pairs as the registry decoder, refused when malform
   assert.deepEqual(decodeStoragePairs(body).map(([k, v]) => [u8aToHex(k), u8aToHex(v)]), decodeStorageState(body).map(([k, v]) => [u8aToHex(k), u8aToHex(v)]))
   assert.throws(() => decodeStoragePairs(body.subarray(0, body.length - 1)), ScaleInputError)
   assert.throws(() => decodeStoragePairs(u8aConcat(body, new Uint8Array([1]))), ScaleInputError)
+  // The lifecycle's direct encoder (LoadChainState's state) writes the registry's bytes.
+  assert.equal(u8aToHex(encodeStoragePairs(pairs)), u8aToHex(body))
+  assert.equal(u8aToHex(encodeStoragePairs([])), u8aToHex(encodeStorageState([])))
+  assert.throws(() => encodeStoragePairs([['0x01', '0xzz']]), /not hex/)
 })

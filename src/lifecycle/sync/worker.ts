@@ -13,6 +13,7 @@
  *   pRuntime restarted empty initialised again ("restartedEmpty" event).
  */
 import type { Logger } from '../../common/logger.js'
+import { ScaleReader } from '../../common/grandpa.js'
 import { AbortedError, backoffDelay, sleep } from '../../common/retry.js'
 import type { WorkerReport, WorkerStatusName, WorkerView } from '../contract.js'
 import type { DataProviders } from './datasource.js'
@@ -268,6 +269,7 @@ export class SyncWorker {
       }
       this.#setStatus('S_STARTING')
       const g = await this.#ctx.dps.genesis(signal)
+      if (this.#ctx.fastSync && !this.#fastSyncDone) this.#prefetchState(g.bridgeGenesisInfo)
       const op = operatorBytes(this.view)
       await c.prpc('InitRuntime', 'pruntime_rpc.InitRuntimeRequest', 'pruntime_rpc.InitRuntimeResponse', {
         skipRa: this.#ctx.devSkipRa,
@@ -392,6 +394,30 @@ export class SyncWorker {
     const n = this.#heights
     const next = n.blocknum < n.paraHeadernum ? this.#ctx.repo.blocks(n.blocknum, n.paraHeadernum) : this.#ctx.repo.headers(n.headernum, n.paraHeadernum)
     next.catch(() => undefined)
+  }
+
+  /**
+   * While InitRuntime runs, find the block fast sync will load and start reading its state (the
+   * state source keeps it; the decision after InitRuntime asks again and finds both ready). Only a
+   * warm-up: any failure here is met, and handled, by that decision.
+   */
+  #prefetchState(genesisInfo: Uint8Array): void {
+    const fast = this.#ctx.fastSync!
+    const dpi = this.#ctx.dps.info()
+    if (!dpi) return
+    let relayGenesis: number
+    try {
+      // GenesisInfo starts with the relay header: parent hash, then the number (compact).
+      const r = new ScaleReader(genesisInfo)
+      r.take(32)
+      relayGenesis = r.compact()
+    } catch {
+      return
+    }
+    void (async () => {
+      const provable = await this.#ctx.repo.provableParaHead(relayGenesis + 1, dpi.parentProcessedHeight)
+      if (provable !== null && provable - 1 >= fast.minBlocks && dpi.paraProcessedHeight - 1 >= fast.minBlocks) await fast.source.stateAt(provable - 1)
+    })().catch(() => undefined)
   }
 
   async #fastSync(signal: AbortSignal, block: number): Promise<void> {
