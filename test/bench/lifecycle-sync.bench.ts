@@ -6,7 +6,7 @@
  *   syncNReplay BENCH_SYNC_WORKERS (500) workers the same way, every block replayed (PHALA_DISABLE_FAST_SYNC):
  *               wall time, peak RSS, blob fetches per distinct key, lifecycle CPU-seconds per
  *               worker-block (para blocks dispatched to each worker); BENCH_SKIP_SYNC_N_REPLAY=true skips it;
- *   syncN       the same N fresh workers with the defaults (fast sync on: headers, LoadChainState,
+ *   syncN       the same N fresh workers with the defaults (fast sync on: LoadChainState, the headers,
  *               the blocks after it); blocks per worker count the loaded ones too;
  *   tip         BENCH_TIP_WORKERS (200) workers, then 1, at the tip for BENCH_TIP_MS (60 s) each with a
  *               relay block every BENCH_BLOCK_MS (6 s, as Polkadot), sampled every 250 ms: lag behind

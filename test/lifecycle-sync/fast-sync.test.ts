@@ -1,14 +1,14 @@
 /**
- * Fast sync on a devnet with 20,000 relay blocks of history: a fresh worker syncs the headers, gets
- * the para state at the last synced para header by LoadChainState, and dispatches only what follows.
- * The devnet's pRuntime refuses a state that does not match the header's state root, and one sent
- * after blocks were dispatched.
+ * Fast sync on a devnet with 20,000 relay blocks of history: a fresh worker gets the para state at a
+ * recent block by LoadChainState right after InitRuntime (as prb v3), then syncs the relay headers
+ * and the para headers from that block, and dispatches only what follows. The devnet's pRuntime has
+ * phactory's rules: a state only before the first header sync, never at block 0, and a state that
+ * is not the block's is refused at the first dispatch after it (StateRootMismatch).
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Devnet } from '../../src/devnet/devnet.js'
 import { PruntimeClient, startPruntimes, type RunningPruntimes } from '../../src/devnet/pruntime/index.js'
-import { encodeStorageState } from '../../src/common/bridge-types.js'
 import type { Walkie } from '../../src/walkie/index.js'
 import type { PreparedRequest, SyncEngine, SyncWorkerEvent } from '../../src/lifecycle/sync/index.js'
 import { atHead, caughtUp, describe, describeProgress, lifecycleWalkie, quiet, startDevnetWith, startEngine, startWalkieDp, waitFor, workerView, type TestDp } from './helpers.js'
@@ -24,7 +24,7 @@ const sent: PreparedRequest[] = []
 
 before(async () => {
   dn = await startDevnetWith({ history: 20_000, justificationPeriod: 256, sessionBlocks: 100_000 }, logger)
-  pr = await startPruntimes({ count: 2, host: '127.0.0.1', basePort: 0 }, logger)
+  pr = await startPruntimes({ count: 3, host: '127.0.0.1', basePort: 0 }, logger)
   dp = await startWalkieDp(dn, logger, { justificationPeriod: 256, liveJustifications: false, parentParallel: 64, paraParallel: 32 })
   await waitFor(() => caughtUp(dp.dp, dn), 600_000, () => describeProgress(dp.dp, dn))
   walkie = await lifecycleWalkie([dp.dp], logger)
@@ -61,7 +61,7 @@ test('a fresh worker is brought to the head of a 20,000-block history by LoadCha
   await waitFor(() => atHead(engine!, ['w-0'], dp.dp) && w.phactory().heights()!.blocknum > h.blocknum, 120_000, () => describe(engine!, ['w-0'], dp.dp))
 })
 
-test('the devnet pRuntime refuses a chain state that does not match the state root, or comes after a dispatch', async () => {
+test('the devnet pRuntime takes a chain state only before any header, and refuses a wrong one at the first dispatch', async () => {
   const { decodeGenesis, decodeRangeMeta } = await import('../../src/data_provider/index.js')
   const peer = dp.dp.walkie()!.peerId
   const blob = async (key: string): Promise<Uint8Array> => {
@@ -69,25 +69,45 @@ test('the devnet pRuntime refuses a chain state that does not match the state ro
     assert.equal(r.empty, false, key)
     return r.data
   }
-  const pc = new PruntimeClient(pr.workers[1]!.endpoint)
   const genesis = decodeGenesis(await blob('genesis:2035:pb'))
-  await pc.prpc('InitRuntime', 'pruntime_rpc.InitRuntimeRequest', 'pruntime_rpc.InitRuntimeResponse', { encodedGenesisInfo: genesis.bridgeGenesisInfo, encodedGenesisState: genesis.genesisState, isParachain: true })
-  assert.equal((await pc.getInfo()).canLoadChainState, true)
-  const load = (blockNumber: number, encodedState: Uint8Array) => pc.prpc('LoadChainState', 'pruntime_rpc.ChainState', 'google.protobuf.Empty', { blockNumber, encodedState })
-  await assert.rejects(load(5, encodeStorageState([])), /no synced para header for block 5/)
-  // One header range (the dry one, as for the first para header).
-  let info = await pc.getInfo()
-  for (let n = 0; n < 3; n++) {
+  const init = (pc: PruntimeClient) => pc.prpc('InitRuntime', 'pruntime_rpc.InitRuntimeRequest', 'pruntime_rpc.InitRuntimeResponse', { encodedGenesisInfo: genesis.bridgeGenesisInfo, encodedGenesisState: genesis.genesisState, isParachain: true })
+  const loadOn = (pc: PruntimeClient) => (blockNumber: number, encodedState: Uint8Array) => pc.prpc('LoadChainState', 'pruntime_rpc.ChainState', 'google.protobuf.Empty', { blockNumber, encodedState })
+  const syncRange = async (pc: PruntimeClient) => {
+    const info = await pc.getInfo()
     const meta = decodeRangeMeta(await blob(`rangeByParentBlock:${info.headernum}:pb`))
-    await pc.binApi('sync_combined_headers', await blob(meta.drySyncHeaderReqKey))
+    return pc.binApi('sync_combined_headers', await blob(meta.drySyncHeaderReqKey))
+  }
+
+  // A header sync, even a rejected one, ends the chance to load a state.
+  const pc2 = new PruntimeClient(pr.workers[2]!.endpoint)
+  await init(pc2)
+  assert.equal((await pc2.getInfo()).canLoadChainState, true)
+  await assert.rejects(loadOn(pc2)(0, genesis.genesisState), /Can not load chain state from block 0/)
+  await syncRange(pc2)
+  assert.equal((await pc2.getInfo()).canLoadChainState, false)
+  await assert.rejects(loadOn(pc2)(5, genesis.genesisState), /^(?!.*from block 0).*Can not load chain state/)
+
+  // A state that is not the block's (the genesis state, said to be block 200's) is taken, and the
+  // first dispatch after it refuses it: StateRootMismatch at the loaded block, nothing dispatched.
+  const pc = new PruntimeClient(pr.workers[1]!.endpoint)
+  await init(pc)
+  const at = 200
+  await loadOn(pc)(at, genesis.genesisState)
+  let info = await pc.getInfo()
+  assert.equal(info.canLoadChainState, false)
+  assert.equal(info.blocknum, at + 1)
+  assert.equal(info.paraHeadernum, at, 'the para headers go on from the loaded block')
+  await assert.rejects(loadOn(pc)(at, genesis.genesisState), /Can not load chain state/, 'once only')
+  while (info.paraHeadernum <= at + 1) {
+    await syncRange(pc)
     info = await pc.getInfo()
   }
-  const p = info.paraHeadernum - 1
-  assert.ok(p > 10, `para headers synced to ${p}`)
-  await assert.rejects(load(p, genesis.genesisState), /state root mismatch at block/, 'the genesis state is not the state at a later block')
-  assert.equal((await pc.getInfo()).blocknum, 1, 'nothing changed on refusal')
-  // The worker fast-synced above has dispatched blocks: too late for a state.
+  const b = await blob(`dryParaBlock:${at + 1}`)
+  await assert.rejects(pc.binApi('dispatch_block', b), new RegExp(`StateRootMismatch block=${at} `))
+  assert.equal((await pc.getInfo()).blocknum, at + 1, 'nothing dispatched')
+
+  // The worker fast-synced above has loaded its state already.
   const pc0 = new PruntimeClient(pr.workers[0]!.endpoint)
   assert.equal((await pc0.getInfo()).canLoadChainState, false)
-  await assert.rejects(pc0.prpc('LoadChainState', 'pruntime_rpc.ChainState', 'google.protobuf.Empty', { blockNumber: 1, encodedState: genesis.genesisState }), /blocks already dispatched/)
+  await assert.rejects(pc0.prpc('LoadChainState', 'pruntime_rpc.ChainState', 'google.protobuf.Empty', { blockNumber: 1, encodedState: genesis.genesisState }), /Can not load chain state/)
 })

@@ -91,6 +91,24 @@ function memo<T>(cache: WeakMap<object, Map<string, T>>, input: object, key: str
   return v
 }
 
+/** A SCALE header's number (Compact<u32> after the 32-byte parent hash), without decoding the rest. */
+function headerNumber(encoded: Uint8Array): number {
+  const cached = decodedHeaders.get(encoded)
+  if (cached) return cached.header.number
+  if (encoded.length < 33) return decodeOne(encoded).header.number // too short: let the decoder say why
+  const b0 = encoded[32]!
+  switch (b0 & 3) {
+    case 0:
+      return b0 >>> 2
+    case 1:
+      return (b0 | (encoded[33]! << 8)) >>> 2
+    case 2:
+      return ((b0 | (encoded[33]! << 8) | (encoded[34]! << 16)) >>> 2) + encoded[35]! * (1 << 22)
+    default:
+      return decodeOne(encoded).header.number
+  }
+}
+
 function decodeOne(encoded: Uint8Array): Decoded {
   let d = decodedHeaders.get(encoded)
   if (!d) {
@@ -206,7 +224,9 @@ function validateParaHeaders(
   batch: Uint8Array[],
   proof: Uint8Array[],
 ): { relay: RelayState; para: ParaHeaderState; syncedTo: number; stateRoots: Array<[number, string]> } {
-  const headers = batch.map((b) => ({ ...decodeOne(b), encoded: b })).filter((h) => h.header.number >= para.nextParaHeaderNumber)
+  // Below the next number (before a loaded state's block, or synced already) pRuntime drops a header
+  // unexamined: only its number is read here, not the whole header and its hash.
+  const headers = batch.filter((b) => headerNumber(b) >= para.nextParaHeaderNumber).map((b) => ({ ...decodeOne(b), encoded: b }))
   if (headers.length === 0) return { relay, para, syncedTo: para.nextParaHeaderNumber - 1, stateRoots: [] }
   if (headers[0]!.header.number !== para.nextParaHeaderNumber) throw new PRuntimeError('BlockNumberMismatch')
   const root = relay.lastRelayStateRoot

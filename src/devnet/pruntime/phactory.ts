@@ -15,12 +15,12 @@ import { ParaState, applyChanges, changesDigest, stateFromEncoded } from './para
 import { GRANDPA_AUTHORITIES_KEY, decodeGrandpaAuthoritiesValue, readAuthorityList, ScaleReader, type Authority } from '../../common/grandpa.js'
 import {
   decodeGenesisInfo,
-  decodeStorageState,
   encodeBridge,
   type DecodedBlock,
 } from '../../common/bridge-types.js'
 import { makeDevnetIasReport } from '../attestation.js'
 import { PRuntimeError } from './errors.js'
+import { decodeStoragePairs } from './scale-requests.js'
 import { identityFromSeed, type WorkerIdentity } from './identity.js'
 import { syncParaHeaders, syncRelayHeaders, sameAuthorities, type RelayHeaderIn, type RelayState, type ParaHeaderState } from './light-client.js'
 import { GRANDPA_AUTHORITIES_STORAGE_KEY, GRANDPA_CURRENT_SET_ID_KEY, PARACHAIN_ID_KEY, TIMESTAMP_NOW_KEY, offchainIngressKey, registryWorkersKey, sessionsKey, workerBindingsKey } from './storage-keys.js'
@@ -112,6 +112,8 @@ export class Phactory {
   #rt: Runtime | undefined
   #lock: Promise<unknown> = Promise.resolve()
   #peakBytes = 0
+  /** pRuntime's can_load_chain_state: true from start until the first header sync or a loaded state. */
+  #canLoadChainState = true
 
   constructor(opts: PhactoryOptions) {
     this.#opts = opts
@@ -153,7 +155,7 @@ export class Phactory {
       throw new PRuntimeError(`Bridge initialize failed: cannot decode GenesisBlockInfo: ${(e as Error).message}`)
     }
     try {
-      storage = stateFromEncoded(req.encodedGenesisState ?? new Uint8Array(), decodeStorageState)
+      storage = stateFromEncoded(req.encodedGenesisState ?? new Uint8Array(), decodeStoragePairs)
     } catch (e) {
       throw new PRuntimeError(`Bridge initialize failed: cannot decode the genesis state: ${(e as Error).message}`)
     }
@@ -171,8 +173,7 @@ export class Phactory {
     if (this.#rt) throw new PRuntimeError('Runtime already initialized')
     let identity = this.#identity
     if (req.debugSetKey && req.debugSetKey.length > 0) identity = identityFromSeed(req.debugSetKey, true)
-    const paraIdHex = storage.get(PARACHAIN_ID_KEY)
-    const paraId = paraIdHex ? new DataView(hexToU8a(paraIdHex).buffer).getUint32(0, true) : 100
+    const paraId = paraIdOf(storage)
     const number = genesis.header.number.toNumber()
     const rt: Runtime = {
       isParachain,
@@ -305,6 +306,7 @@ export class Phactory {
 
   syncHeader(headers: RelayHeaderIn[]): number {
     const rt = this.#runtime()
+    this.#canLoadChainState = false
     const { next, syncedTo, accepted } = syncRelayHeaders(rt.relay, headers)
     rt.relay = next
     if (accepted.length > 0) {
@@ -336,34 +338,39 @@ export class Phactory {
   // ---- fast sync --------------------------------------------------------------------------------
 
   /**
-   * LoadChainState: the full para state at `blockNumber` replaces replaying blocks 1..blockNumber.
-   * As strict as the rest: only before any block is dispatched, only at a block whose para header
-   * is synced, and only a state whose trie root is that header's state root. Nothing changes on refusal.
+   * LoadChainState (phactory's load_chain_state): the full para state at `blockNumber` instead of
+   * replaying blocks 1..blockNumber. As pRuntime, it is possible only before the first header sync
+   * (a sync_header or sync_combined_headers call, even a rejected one, ends it) and it is not checked
+   * here: the synchronizer is set to expect para header `blockNumber` next and block
+   * `blockNumber + 1`, and the first dispatch checks the state against that header's state root
+   * (StateRootMismatch, like the genesis state). Checks and texts in pRuntime's order; nothing
+   * changes on refusal.
    */
-  async loadChainState(blockNumber: number, encodedState: Uint8Array): Promise<void> {
-    const rt = this.#runtime()
-    if (this.#opts.canLoadChainState === false) throw new PRuntimeError('Can not load chain state: not supported by this pRuntime')
-    if (!rt.isParachain) throw new PRuntimeError('Can not load chain state: not a parachain runtime')
-    if (rt.nextBlockNumber !== 1 || rt.stateRootHex) throw new PRuntimeError(`Can not load chain state: blocks already dispatched (next block ${rt.nextBlockNumber})`)
-    if (blockNumber < 1) throw new PRuntimeError('Can not load chain state: block number must be at least 1')
-    const expected = rt.stateRoots.get(blockNumber)
-    if (expected === undefined) throw new PRuntimeError(`Can not load chain state: no synced para header for block ${blockNumber}; sync the headers to it first`)
+  loadChainState(blockNumber: number, encodedState: Uint8Array): void {
     let storage: ParaState
     try {
-      storage = stateFromEncoded(encodedState, decodeStorageState)
+      storage = stateFromEncoded(encodedState, decodeStoragePairs)
     } catch (e) {
       throw new PRuntimeError(`Can not load chain state: cannot decode the state: ${(e as Error).message}`)
     }
-    const root = await this.#rootOf(storage)
-    if (root !== expected) throw new PRuntimeError(`Can not load chain state: state root mismatch at block ${blockNumber}: expected ${expected}, the state gives ${root}`)
-    if (this.#rt !== rt || rt.nextBlockNumber !== 1) throw new PRuntimeError('Can not load chain state: the runtime changed meanwhile')
-    for (const n of [...rt.stateRoots.keys()]) if (n <= blockNumber) rt.stateRoots.delete(n)
+    if (this.#opts.canLoadChainState === false || !this.#canLoadChainState) throw new PRuntimeError('Can not load chain state')
+    if (blockNumber === 0) throw new PRuntimeError('Can not load chain state from block 0')
+    const rt = this.#rt
+    if (!rt) throw new PRuntimeError('Runtime is uninitialized')
+    // Solo mode: pRuntime's solo synchronizer refuses once it holds any header, which InitRuntime gives it.
+    if (!rt.isParachain) throw new PRuntimeError('Failed to set synchronizer state')
+    const paraId = paraIdOf(storage)
+    if (paraId !== rt.para.paraId) throw new PRuntimeError(`Loading different parachain state, loading=${paraId}, init=${rt.para.paraId}`)
+    if (storage.has(registryWorkersKey(this.#identity.identity.publicKey))) throw new PRuntimeError(`Failed to load state: the worker is already registered at block ${blockNumber}`)
+    if (rt.nextBlockNumber > 1 || rt.para.nextParaHeaderNumber > 1) throw new PRuntimeError('Failed to set synchronizer state')
     rt.storage = storage
     rt.childStorage = new Map()
-    rt.stateRootHex = root
+    rt.stateRootHex = ''
+    rt.validated = false
     rt.nextBlockNumber = blockNumber + 1
-    rt.validated = true
-    this.#afterBlocks(rt, blockNumber + 1)
+    rt.para = { ...rt.para, nextParaHeaderNumber: blockNumber }
+    rt.stateRoots.clear()
+    this.#canLoadChainState = false
     this.#opts.logger.info({ blockNumber, keys: storage.size }, 'chain state loaded (fast sync)')
   }
 
@@ -391,11 +398,13 @@ export class Phactory {
       const expected = rt.stateRoots.get(n)
       if (expected === undefined) throw new PRuntimeError('NoStateRoot')
       if (!root) {
-        // First dispatch: the genesis state must be para header #0's state.
+        // First dispatch: the genesis state (or a loaded one) must be the state of the para header
+        // before this block.
+        const base = rt.nextBlockNumber - 1
         root = await this.#rootOf(rt.storage)
-        const genesisExpected = rt.stateRoots.get(0)
+        const genesisExpected = rt.stateRoots.get(base)
         if (genesisExpected === undefined) throw new PRuntimeError('NoStateRoot')
-        if (root !== genesisExpected) throw new PRuntimeError(`StateRootMismatch block=0 expected=${genesisExpected} actual=${root}`)
+        if (root !== genesisExpected) throw new PRuntimeError(`StateRootMismatch block=${base} expected=${genesisExpected} actual=${root}`)
       }
       storage = version === 0 ? applyChanges(storage, block.changes.main, blockDigest(block)) : storage.apply(block.changes.main)
       for (const [k, v] of block.changes.main) {
@@ -535,8 +544,8 @@ export class Phactory {
             maxSupportedConsensusVersion: MAX_CONSENSUS_VERSION,
           }
         : undefined,
-      // As pRuntime: loading is possible only before any block is dispatched.
-      canLoadChainState: this.#opts.canLoadChainState !== false && !!rt && rt.nextBlockNumber === 1 && !rt.stateRootHex,
+      // As pRuntime: true until the first header sync or a loaded state (also before InitRuntime).
+      canLoadChainState: this.#opts.canLoadChainState !== false && this.#canLoadChainState,
       currentBlockTime: rt?.lastBlockTimeMs ?? 0,
       supportedAttestationMethods: ['epid'],
     }
@@ -559,6 +568,12 @@ export class Phactory {
   storageValue(key: string): string | undefined {
     return this.#rt?.storage.get(key.toLowerCase())
   }
+}
+
+/** ParachainInfo.ParachainId of a para state (the devnet's default 100 when absent, as InitRuntime). */
+function paraIdOf(storage: ParaState): number {
+  const hex = storage.get(PARACHAIN_ID_KEY)
+  return hex ? new DataView(hexToU8a(hex).buffer).getUint32(0, true) : 100
 }
 
 function isNoneProvider(p: Uint8Array | null | undefined): boolean {

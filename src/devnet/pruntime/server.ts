@@ -19,11 +19,11 @@ import {
   decodeDispatchBlockReq,
   decodeHeaders,
   decodeHeadersToSync,
-  decodeSyncCombinedHeadersReq,
   decodeSyncHeaderReq,
   decodeSyncParachainHeaderReq,
 } from '../../common/bridge-types.js'
 import type { RelayHeaderIn } from './light-client.js'
+import { decodeSyncCombinedHeaders } from './scale-requests.js'
 import { PRuntimeDecodeError, PRuntimeError } from './errors.js'
 import { sign } from './identity.js'
 import type { Phactory } from './phactory.js'
@@ -131,10 +131,7 @@ const BIN_API: Record<string, (p: Phactory, body: Uint8Array) => Promise<Json> |
     return { synced_to: p.syncParaHeader(req.headers.map((h) => h.toU8a()), req.proof) }
   },
   sync_combined_headers: (p, body) => {
-    const req = decodedOnce('sync_combined_headers', body, (b) => {
-      const r = decodeSyncCombinedHeadersReq(b)
-      return { relay: r.relaychainHeaders.map(relayIn), para: r.parachainHeaders.map((h) => h.toU8a()), proof: r.proof }
-    })
+    const req = decodedOnce('sync_combined_headers', body, decodeSyncCombinedHeaders)
     const r = p.syncCombinedHeaders(req.relay, req.para, req.proof)
     return { relaychain_synced_to: r.relaychainSyncedTo, parachain_synced_to: r.parachainSyncedTo }
   },

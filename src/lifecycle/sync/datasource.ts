@@ -158,6 +158,24 @@ export function createDataProviders(o: DataProvidersOptions, deps: DataProviders
     warnedEmpty = live === 0
   }
 
+  const waitForProgress = (since: number, ms: number, signal?: AbortSignal): Promise<boolean> => {
+    if (generation !== since) return Promise.resolve(true)
+    return new Promise<boolean>((resolve, reject) => {
+      const done = (v: boolean | Error): void => {
+        clearTimeout(timer)
+        events.off('progress', onProgress)
+        signal?.removeEventListener('abort', onAbort)
+        if (v instanceof Error) reject(v)
+        else resolve(v)
+      }
+      const onProgress = (): void => done(true)
+      const onAbort = (): void => done(new AbortedError())
+      const timer = setTimeout(() => done(false), ms)
+      events.on('progress', onProgress)
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
   const run = async (): Promise<void> => {
     while (!abort.signal.aborted) {
       try {
@@ -185,23 +203,7 @@ export function createDataProviders(o: DataProvidersOptions, deps: DataProviders
     get generation() {
       return generation
     },
-    waitForProgress(since, ms, signal) {
-      if (generation !== since) return Promise.resolve(true)
-      return new Promise<boolean>((resolve, reject) => {
-        const done = (v: boolean | Error): void => {
-          clearTimeout(timer)
-          events.off('progress', onProgress)
-          signal?.removeEventListener('abort', onAbort)
-          if (v instanceof Error) reject(v)
-          else resolve(v)
-        }
-        const onProgress = (): void => done(true)
-        const onAbort = (): void => done(new AbortedError())
-        const timer = setTimeout(() => done(false), ms)
-        events.on('progress', onProgress)
-        signal?.addEventListener('abort', onAbort, { once: true })
-      })
-    },
+    waitForProgress,
     async get(key) {
       const order = ranked()
       if (order.length === 0) throw new NoDataProviderError(sources.size ? `${sources.size} known, none answering` : 'none found over Walkie')
@@ -233,8 +235,10 @@ export function createDataProviders(o: DataProvidersOptions, deps: DataProviders
             log.warn({ peerId: s.peerId, err: (err as Error).message }, 'genesis fetch failed; trying another data provider')
           }
         }
-        // upstream TIMEOUT_DP_WAIT
-        await sleep(order.length === 0 ? 500 : 3000, signal)
+        // upstream TIMEOUT_DP_WAIT between tries; with no provider known yet (a fresh engine before
+        // its first Info answer), as soon as one is found.
+        if (order.length === 0) await waitForProgress(generation, 500, signal)
+        else await sleep(3000, signal)
       }
     },
     sources() {

@@ -45,6 +45,13 @@ export interface Repository {
   headers(headernum: number, paraHeadernum: number): Promise<PreparedRequest | null>
   /** The next dispatch request for blocks from `blocknum` up to `paraHeadernum - 1`, or null when not there yet. */
   blocks(blocknum: number, paraHeadernum: number): Promise<PreparedRequest | null>
+  /**
+   * The newest para block whose header the data provider can prove now: the last para block of the
+   * newest justified range at or below relay block `toRelay`, searched from relay block `fromRelay`
+   * (a height the worker still needs, so covered); null when no range there holds para blocks, or
+   * the data provider has no per-height index (prb's rangeCoverByParentBlock).
+   */
+  provableParaHead(fromRelay: number, toRelay: number): Promise<number | null>
   stats(): { cached: number; cachedBytes: number; inFlight: number; queued: number }
   clear(): void
 }
@@ -189,6 +196,28 @@ export function createRepository(o: RepositoryOptions, dps: DataProviders): Repo
       } catch (e) {
         if (e instanceof MissingBlock) return null
         throw e
+      }
+    },
+    async provableParaHead(fromRelay, toRelay) {
+      // Covered relay heights are one run from the start: binary search for its end.
+      const cover = (n: number) => get(`rangeCoverByParentBlock:${n}`, 'immutable')
+      if (!(await cover(fromRelay))) return null
+      let lo = fromRelay
+      let hi = Math.max(fromRelay, toRelay)
+      while (lo < hi) {
+        const mid = Math.ceil((lo + hi) / 2)
+        if (await cover(mid)) lo = mid
+        else hi = mid - 1
+      }
+      // The newest range that delivers para headers (a range may hold none).
+      for (let n = lo; ;) {
+        const k = await cover(n)
+        const raw = k ? await get(text.decode(k), 'volatile') : null
+        if (!raw) return null
+        const m = decodeRangeMeta(raw)
+        if (m.paraStopBlock >= 1) return m.paraStopBlock
+        if (m.parentStartBlock <= fromRelay) return null
+        n = m.parentStartBlock - 1
       }
     },
     stats() {

@@ -1,7 +1,7 @@
 /**
  * One worker's sync loop (upstream-lifecycle.md §7.7, with prb's error handling). Its session:
- * GetInfo → InitRuntime with the genesis when pRuntime is empty → [fast sync: headers first, then
- * LoadChainState] → header ranges and block batches from the repository, following the heights
+ * GetInfo → InitRuntime with the genesis when pRuntime is empty → [fast sync: LoadChainState before
+ * any header, as prb v3; the relay headers still all follow, the para headers from the loaded block] → header ranges and block batches from the repository, following the heights
  * pRuntime answers, one request in flight → at the tip, wait for the data providers to move.
  *
  * Any error ends the session and starts a new one after a backoff, which re-reads pRuntime's
@@ -13,6 +13,7 @@
  *   pRuntime restarted empty initialised again ("restartedEmpty" event).
  */
 import type { Logger } from '../../common/logger.js'
+import { ScaleReader } from '../../common/grandpa.js'
 import { AbortedError, backoffDelay, sleep } from '../../common/retry.js'
 import type { WorkerReport, WorkerStatusName, WorkerView } from '../contract.js'
 import type { DataProviders } from './datasource.js'
@@ -50,6 +51,12 @@ const REJECTIONS_BEFORE_REPORT = 3
 
 class RestartedEmpty extends Error {}
 
+/** The block of a StateRootMismatch in pRuntime's message ("StateRootMismatch { block: 5, .." or the devnet's "block=5"). */
+function mismatchBlock(message: string): number | undefined {
+  const m = /StateRootMismatch\W+block\W+(\d+)/.exec(message)
+  return m ? Number(m[1]) : undefined
+}
+
 /** The 32-byte account InitRuntime names: the proxied owner when set, else the operator. */
 function operatorBytes(w: WorkerView): Uint8Array | undefined {
   const hex = w.pool.operatorPublicKey
@@ -74,6 +81,8 @@ export class SyncWorker {
   #rejections = 0
   #lastError = ''
   #fastSyncDone = false
+  /** The para block whose state this worker's pRuntime loaded (pRuntime checks it at the next dispatch). */
+  #loadedAt: number | undefined
   /** How this worker's history was brought in, for the status ('' until decided). */
   #fastSyncOutcome = ''
   #requests = 0
@@ -225,6 +234,11 @@ export class SyncWorker {
     if (err instanceof PruntimeRejectedError) {
       this.#rejections++
       this.#log.warn({ worker: this.view.name, rejections: this.#rejections, err: e.message }, 'pRuntime rejected a request; re-reading its heights')
+      if (err.what === 'dispatch_block' && this.#loadedAt !== undefined && mismatchBlock(err.pruntimeMessage) === this.#loadedAt) {
+        // pRuntime checks a loaded state only at the first dispatch after it, and cannot go back.
+        this.#say(`The chain state loaded at para block ${this.#loadedAt} does not match that block's header (${err.pruntimeMessage}); this pRuntime cannot continue: stop it, remove its data and start it again (or set PHALA_DISABLE_FAST_SYNC=true to replay instead)`)
+        return backoffDelay(this.#rejections, b)
+      }
       if (this.#rejections >= REJECTIONS_BEFORE_REPORT) {
         this.#say(`pRuntime keeps rejecting ${err.what} (${this.#rejections} times in a row): ${err.pruntimeMessage}`)
         return backoffDelay(this.#rejections - REJECTIONS_BEFORE_REPORT + 1, b)
@@ -250,10 +264,12 @@ export class SyncWorker {
         this.#ctx.emit({ type: 'restartedEmpty', uuid: this.view.uuid })
         this.#synched = false
         this.#fastSyncDone = false
+        this.#loadedAt = undefined
         this.#fastSyncOutcome = ''
       }
       this.#setStatus('S_STARTING')
       const g = await this.#ctx.dps.genesis(signal)
+      if (this.#ctx.fastSync && !this.#fastSyncDone) this.#prefetchState(g.bridgeGenesisInfo)
       const op = operatorBytes(this.view)
       await c.prpc('InitRuntime', 'pruntime_rpc.InitRuntimeRequest', 'pruntime_rpc.InitRuntimeResponse', {
         skipRa: this.#ctx.devSkipRa,
@@ -276,7 +292,6 @@ export class SyncWorker {
     if (!this.#synched) this.#say('Synching block data...')
 
     const fast = this.#ctx.fastSync
-    let headersOnly = false
     if (fast && !this.#fastSyncDone && info.blocknum === 1) {
       // Decide only once the data provider's height is known: a worker started before the first
       // Info answer would otherwise see "0 blocks behind" and replay the whole history.
@@ -284,12 +299,30 @@ export class SyncWorker {
         signal.throwIfAborted()
         await this.#ctx.dps.waitForProgress(this.#ctx.dps.generation, this.#ctx.infoRefreshMs, signal)
       }
-      const dp = this.#ctx.dps.info()
-      const behind = (dp?.paraProcessedHeight ?? 0) - info.blocknum
-      if (info.canLoadChainState && behind >= fast.minBlocks) headersOnly = true
-      else if (!info.canLoadChainState && behind >= fast.minBlocks) {
+      const dpi = this.#ctx.dps.info()
+      const behind = (dpi?.paraProcessedHeight ?? 0) - info.blocknum
+      if (info.canLoadChainState && behind >= fast.minBlocks) {
+        // As prb v3 and pherry: right after InitRuntime, before any header (pRuntime accepts a state
+        // only then). The block: the one before the newest para block whose header the data provider
+        // can prove now (pRuntime then needs para headers from the loaded block on, and one block is
+        // left to dispatch: that checks the state, and an attestation needs a checked state).
+        const provable = await this.#ctx.repo.provableParaHead(info.headernum, dpi?.parentProcessedHeight ?? 0)
+        if (provable !== null && provable - 1 >= fast.minBlocks) await this.#fastSync(signal, provable - 1)
+        else {
+          this.#fastSyncDone = true
+          const msg = provable === null
+            ? 'the data provider serves no para header to load a state at (no justified range with para blocks in its per-height index)'
+            : `the newest para header the data provider can prove is block ${provable}, too close to the start`
+          this.#fastSyncOutcome = `replayed: ${msg}`
+          this.#say(`Fast sync not possible: ${msg}; replaying every block instead.`)
+          this.#log.warn({ worker: this.view.name, behind, provable }, 'fast sync: no block to load a state at; replaying every block')
+          this.#ctx.emit({ type: 'fastSync', uuid: this.view.uuid, ok: false, block: 0, message: msg })
+        }
+      } else if (!info.canLoadChainState && behind >= fast.minBlocks) {
         this.#fastSyncDone = true
-        const msg = 'pRuntime cannot load chain state (its GetInfo says can_load_chain_state: false)'
+        const msg = info.headernum > 0 && info.paraHeadernum > 1
+          ? 'pRuntime cannot load chain state: it has synced headers already (its GetInfo says can_load_chain_state: false)'
+          : 'pRuntime cannot load chain state (its GetInfo says can_load_chain_state: false)'
         this.#fastSyncOutcome = `replayed: ${msg}`
         this.#say(`Fast sync not possible: ${msg}; replaying every block instead.`)
         this.#log.warn({ worker: this.view.name, behind }, 'fast sync: pRuntime cannot load chain state; falling back to replaying every block')
@@ -302,10 +335,10 @@ export class SyncWorker {
       signal.throwIfAborted()
       const h = this.#heights
       let req: PreparedRequest | null = null
-      if (!headersOnly && h.blocknum < h.paraHeadernum) req = await this.#ctx.repo.blocks(h.blocknum, h.paraHeadernum)
+      if (h.blocknum < h.paraHeadernum) req = await this.#ctx.repo.blocks(h.blocknum, h.paraHeadernum)
       if (!req) req = await this.#ctx.repo.headers(h.headernum, h.paraHeadernum)
       if (req) {
-        await this.#send(req, signal, headersOnly)
+        await this.#send(req, signal)
         progressed()
         this.#rejections = 0
         if (Date.now() - lastInfoAt > this.#ctx.infoRefreshMs * 5) {
@@ -313,11 +346,6 @@ export class SyncWorker {
           this.#take(await c.getInfo(signal))
           lastInfoAt = Date.now()
         }
-        continue
-      }
-      if (headersOnly) {
-        headersOnly = false
-        await this.#fastSync(signal)
         continue
       }
       // Nothing to send: the worker has all the data provider serves. That is the head once the
@@ -344,7 +372,7 @@ export class SyncWorker {
     }
   }
 
-  async #send(req: PreparedRequest, signal: AbortSignal, headersOnly = false): Promise<void> {
+  async #send(req: PreparedRequest, signal: AbortSignal): Promise<void> {
     const t0 = Date.now()
     if (req.action === 'dispatch_block') {
       const r = await this.#ctx.client.binApi<{ dispatched_to: number }>('dispatch_block', req.body, signal)
@@ -363,19 +391,37 @@ export class SyncWorker {
     this.#ctx.onRequest?.(req, Date.now() - t0)
     // Preload the next request into the shared cache while pRuntime is busy with nothing of ours
     // (prb v3 does the same); errors here are met again, and handled, when the loop asks for it.
-    // Before a fast sync the loop sends headers only: preload those, not blocks it will never dispatch.
     const n = this.#heights
-    const next = !headersOnly && n.blocknum < n.paraHeadernum ? this.#ctx.repo.blocks(n.blocknum, n.paraHeadernum) : this.#ctx.repo.headers(n.headernum, n.paraHeadernum)
+    const next = n.blocknum < n.paraHeadernum ? this.#ctx.repo.blocks(n.blocknum, n.paraHeadernum) : this.#ctx.repo.headers(n.headernum, n.paraHeadernum)
     next.catch(() => undefined)
   }
 
-  async #fastSync(signal: AbortSignal): Promise<void> {
+  /**
+   * While InitRuntime runs, find the block fast sync will load and start reading its state (the
+   * state source keeps it; the decision after InitRuntime asks again and finds both ready). Only a
+   * warm-up: any failure here is met, and handled, by that decision.
+   */
+  #prefetchState(genesisInfo: Uint8Array): void {
     const fast = this.#ctx.fastSync!
-    const block = this.#heights.paraHeadernum - 1
-    if (block < 1) {
-      this.#fastSyncDone = true
+    const dpi = this.#ctx.dps.info()
+    if (!dpi) return
+    let relayGenesis: number
+    try {
+      // GenesisInfo starts with the relay header: parent hash, then the number (compact).
+      const r = new ScaleReader(genesisInfo)
+      r.take(32)
+      relayGenesis = r.compact()
+    } catch {
       return
     }
+    void (async () => {
+      const provable = await this.#ctx.repo.provableParaHead(relayGenesis + 1, dpi.parentProcessedHeight)
+      if (provable !== null && provable - 1 >= fast.minBlocks && dpi.paraProcessedHeight - 1 >= fast.minBlocks) await fast.source.stateAt(provable - 1)
+    })().catch(() => undefined)
+  }
+
+  async #fastSync(signal: AbortSignal, block: number): Promise<void> {
+    const fast = this.#ctx.fastSync!
     try {
       this.#say(`Fast sync: loading the chain state at para block ${block}...`)
       const state = await fast.source.stateAt(block)
@@ -385,6 +431,7 @@ export class SyncWorker {
       this.#say(`Fast sync: chain state loaded at para block ${block}.`)
       this.#log.info({ worker: this.view.name, block }, 'fast sync: chain state loaded')
       this.#fastSyncDone = true
+      this.#loadedAt = block
       this.#fastSyncOutcome = `chain state loaded at para block ${block}`
       this.#ctx.emit({ type: 'fastSync', uuid: this.view.uuid, ok: true, block })
     } catch (err) {
