@@ -314,7 +314,7 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
         pq.firstAt = now
         arm(pq)
       } else if (pq.timer) clearTimeout(pq.timer)
-      return { pid: pq.pool.pid, ...(pq.pool.real ? { real: pq.pool.real } : {}), items, attempts }
+      return { pid: pq.pool.pid, ...(pq.pool.real ? { real: pq.pool.real } : {}), items, attempts, left: pq.items.length }
     },
   }
 
