@@ -48,7 +48,8 @@ export interface LaneBatch {
 
 /** Where batches come from (the trader's per-pool queues). */
 export interface BatchSource {
-  take(lane: OperatorLane): Promise<LaneBatch | undefined>
+  /** `full`: only a pool that has a whole batch waiting (a batch prepared ahead is never a short one). */
+  take(lane: OperatorLane, opts?: { full?: boolean }): Promise<LaneBatch | undefined>
 }
 
 export interface LaneOptions {
@@ -73,6 +74,8 @@ export interface LaneDeps {
 }
 
 const FILLER_BACKOFF_MS = 2000
+/** A prepared extrinsic whose era has fewer blocks left than this is signed anew before it goes. */
+const HELD_ERA_MARGIN = 8
 
 type FlightState = 'new' | 'pool' | 'inBlock' | 'lost' | 'waitNonce'
 
@@ -89,6 +92,8 @@ interface Flight {
   restaled?: boolean
   /** Watch statuses received (one may arrive before the submission's answer). */
   news: number
+  /** Signed and journaled ahead, not submitted yet: it goes the moment a slot frees. */
+  held?: boolean
 }
 
 export class OperatorLane {
@@ -133,10 +138,10 @@ export class OperatorLane {
     return this.#next
   }
 
-  /** Slots taken: extrinsics not in a block yet. */
+  /** Slots taken: extrinsics submitted and not in a block yet. */
   get busySlots(): number {
     let n = 0
-    for (const f of this.#flights.values()) if (f.state !== 'inBlock') n++
+    for (const f of this.#flights.values()) if (f.state !== 'inBlock' && !f.held) n++
     return n
   }
 
@@ -169,32 +174,89 @@ export class OperatorLane {
     this.#next = Math.max(this.#next, rec.nonce + 1)
   }
 
-  /** Send as many batches as there are free slots. */
+  /**
+   * Send as many batches as there are free slots; with every slot taken and a whole batch waiting,
+   * prepare the next one (cut, signed, journaled) so it goes the moment a slot frees: between one
+   * extrinsic's InBlock and the next block there is only the submission left to do.
+   */
   async pump(): Promise<void> {
-    if (this.#pumping || this.#stopped) return
+    if (this.#stopped) return
+    if (this.#pumping) {
+      this.#pumpAgain = true
+      return
+    }
     this.#pumping = true
     try {
       await this.ready()
-      // A gap below an extrinsic in flight is filled even with every slot taken: that extrinsic waits for it.
-      while (!this.#stopped && (this.busySlots < this.#o.concurrency || this.#blockingGap() !== undefined)) {
-        const t0 = performance.now()
-        let batch = await withDeadline(this.#d.source.take(this), 120_000, 'forming a batch')
-        if (!batch) {
-          const gap = this.#blockingGap()
-          // One filler at a time, and not again soon after one was refused (an operator with no funds).
-          if (gap === undefined || Date.now() < this.#fillerAfter) break
-          this.#fillerAfter = Date.now() + FILLER_BACKOFF_MS
-          this.#log.info({ nonce: gap }, `operator ${this.address}: nonce ${gap} is free below extrinsics in flight and no call waits; sending an empty forceBatch with it so they can land`)
-          batch = { pid: this.#gaps.get(gap)!, items: [], attempts: 0 }
-        }
-        await this.#send(batch, this.#claimNonce(), performance.now() - t0)
-        if (batch.items.length === 0) break
-      }
+      do {
+        this.#pumpAgain = false
+        await this.#fill()
+      } while (this.#pumpAgain && !this.#stopped)
     } catch (err) {
       this.#log.warn({ err }, 'sending a batch failed; retrying on the next tick')
     } finally {
       this.#pumping = false
     }
+  }
+
+  #pumpAgain = false
+
+  async #fill(): Promise<void> {
+    for (;;) {
+      if (this.#stopped) return
+      const held = [...this.#flights.values()].find((f) => f.held)
+      if (held && this.busySlots < this.#o.concurrency) {
+        await this.#submitHeld(held)
+        continue
+      }
+      // A gap below an extrinsic in flight is filled even with every slot taken: that extrinsic waits for it.
+      if (!held && this.busySlots >= this.#o.concurrency && this.#blockingGap() === undefined) {
+        const t0 = performance.now()
+        const next = await withDeadline(this.#d.source.take(this, { full: true }), 120_000, 'forming a batch')
+        if (!next) return
+        await this.#send(next, this.#claimNonce(), performance.now() - t0, true)
+        continue
+      }
+      if (this.busySlots >= this.#o.concurrency && this.#blockingGap() === undefined) return
+      {
+        const t0 = performance.now()
+        let batch = await withDeadline(this.#d.source.take(this), 120_000, 'forming a batch')
+        if (!batch) {
+          const gap = this.#blockingGap()
+          // One filler at a time, and not again soon after one was refused (an operator with no funds).
+          if (gap === undefined || Date.now() < this.#fillerAfter) return
+          this.#fillerAfter = Date.now() + FILLER_BACKOFF_MS
+          this.#log.info({ nonce: gap }, `operator ${this.address}: nonce ${gap} is free below extrinsics in flight and no call waits; sending an empty forceBatch with it so they can land`)
+          batch = { pid: this.#gaps.get(gap)!, items: [], attempts: 0 }
+        }
+        await this.#send(batch, this.#claimNonce(), performance.now() - t0)
+        if (batch.items.length === 0) return
+      }
+    }
+  }
+
+  async #submitHeld(f: Flight): Promise<void> {
+    f.busy = true
+    try {
+      // Held while its era ran low (the lane waited long for a slot): the same calls, same nonce, a fresh era.
+      if (this.#d.chain.heads.best + HELD_ERA_MARGIN >= f.rec.birth + f.rec.period) await this.#resign(f)
+      f.rec.sentAt = Date.now()
+      this.#log.debug({ nonce: f.rec.nonce, calls: f.rec.items.length, pid: f.rec.pid, hash: f.rec.hash, prepared: true }, 'sending an extrinsic')
+      await this.#submit(f)
+    } finally {
+      f.busy = false
+    }
+  }
+
+  /** Sign the flight's calls again with its nonce and a new era (its old bytes can no longer land). */
+  async #resign(f: Flight): Promise<void> {
+    const rec = f.rec
+    const s = await this.#sign(rec.callHex, rec.nonce)
+    this.#log.info({ nonce: rec.nonce, old: rec.hash, hash: s.hash }, 'signing the same calls again with their nonce and a new era')
+    Object.assign(rec, { hex: s.hex, hash: s.hash, birth: s.birth, sentAt: Date.now() })
+    await this.#d.journal.put(rec)
+    await this.#d.journal.logSent({ a: this.address, n: rec.nonce, h: s.hash, c: blake2AsHex(rec.callHex, 256) })
+    f.submissions = 0
   }
 
   /** The lowest free nonce, else the next one. */
@@ -290,7 +352,7 @@ export class OperatorLane {
     return (batch.real ? api.tx.proxy.proxy(batch.real, null, fb) : fb).method.toHex()
   }
 
-  async #send(batch: LaneBatch, nonce: number, takeMs: number): Promise<void> {
+  async #send(batch: LaneBatch, nonce: number, takeMs: number, hold = false): Promise<void> {
     const t0 = performance.now()
     const api = await this.#d.chain.api()
     const callHex = this.callOf(api, batch)
@@ -308,6 +370,12 @@ export class OperatorLane {
     this.sentCount++
     // Where the time between two batches goes (the bench's lane timings): forming, encoding, signing, journaling.
     const ms = { take: Math.round(takeMs), encode: Math.round(t1 - t0), sign: Math.round(t2 - t1), journal: Math.round(performance.now() - t2) }
+    if (hold) {
+      f.held = true
+      f.busy = false
+      this.#log.debug({ nonce, calls: batch.items.length, left: batch.left, pid: batch.pid, hash: s.hash, ms }, 'prepared an extrinsic; it goes when a slot frees')
+      return
+    }
     this.#log.debug({ nonce, calls: batch.items.length, left: batch.left, pid: batch.pid, hash: s.hash, ms }, 'sending an extrinsic')
     try {
       await this.#submit(f)
@@ -317,6 +385,7 @@ export class OperatorLane {
   }
 
   async #submit(f: Flight): Promise<void> {
+    f.held = false
     f.submissions++
     const rec = f.rec
     const seen = f.news
@@ -472,13 +541,8 @@ export class OperatorLane {
         this.#freeNonce(rec.nonce, rec.pid)
         return this.#resolve(f, { kind: 'failed', reason: `not included on chain after ${attempts} mortal eras of ${rec.period} blocks (operator ${this.address}, nonce ${rec.nonce}); the node keeps dropping it: check the node's transaction pool and the operator's balance` })
       }
-      // Dead for sure: the same calls, same nonce, a new era.
-      const s = await this.#sign(rec.callHex, rec.nonce)
-      this.#log.info({ nonce: rec.nonce, old: rec.hash, hash: s.hash }, 'extrinsic expired unincluded; signing the same calls again with its nonce')
-      Object.assign(rec, { hex: s.hex, hash: s.hash, birth: s.birth, sentAt: Date.now() })
-      await this.#d.journal.put(rec)
-      await this.#d.journal.logSent({ a: this.address, n: rec.nonce, h: s.hash, c: blake2AsHex(rec.callHex, 256) })
-      f.submissions = 0
+      // Dead for sure (expired unincluded): the same calls, same nonce, a new era.
+      await this.#resign(f)
       return this.#submit(f)
     }
     if (await chain.inPool(rec.hex)) {

@@ -5,7 +5,8 @@
  * n+1 then waits in the pool for nonce n, which no extrinsic holds any more: the trader fills it
  * with the next batch when calls wait, else with an empty forceBatch, so n+1 lands at once (not
  * eras later). n's jobs fail with the chain's reason; every other job finishes once; no call runs
- * twice; the only nonce signed with two contents is the refused one.
+ * twice; the only nonce signed with two contents is the refused one. And with both slots taken, a
+ * whole batch waiting is prepared ahead (signed and journaled, not submitted) and goes once a slot frees.
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -163,14 +164,17 @@ test('a refused extrinsic below a pooled one, calls waiting: the next batch take
   const ab = await enqueue(8, 'gap-batch')
   let c: Wave | undefined
   const n = await gapAt(async () => {
-    // Waiting behind the two pooled batches (both slots taken).
-    c = await enqueue(4, 'gap-batch-c')
+    // Waiting behind the two pooled batches (both slots taken); fewer than a batch, so not prepared
+    // ahead (only whole batches are), and due once the batch window (100 ms) has passed.
+    c = await enqueue(3, 'gap-batch-c')
+    await waitFor(() => trader.stats().waiting === 3, 30_000, () => `the trader holds the 3 calls (${trader.stats().waiting})`)
+    await new Promise((r) => setTimeout(r, 300))
   })
   const first = await settle(ab)
   const third = await settle(c!)
   assert.equal(first.failed.length, 4, `the refused batch's 4 jobs fail (${first.failed.length})`)
   assert.equal(first.ok.length, 4)
-  assert.equal(third.ok.length, 4, `the waiting batch's jobs finish (${third.failed.join(' | ')})`)
+  assert.equal(third.ok.length, 3, `the waiting batch's jobs finish (${third.failed.join(' | ')})`)
   for (const r of first.ok) assert.ok(r.calls.every((x) => x.nonce === n + 1))
   for (const r of third.ok) assert.ok(r.calls.every((x) => x.nonce === n), `the waiting batch took the free nonce ${n}: ${JSON.stringify(r.calls.map((x) => x.nonce))}`)
   await checkOnce([], ab, c!.messages)
@@ -193,3 +197,23 @@ async function checkOnce(extra: string[], ab: Wave, more: string[] = []): Promis
     else assert.equal(contents.size, 1, `nonce ${key} signed with ${contents.size} contents`)
   }
 }
+
+test('a whole batch waiting behind full slots is prepared ahead (signed, journaled, not submitted) and goes once a slot frees', async () => {
+  const n = await nonceOf()
+  devnet.pause()
+  let w: Wave
+  try {
+    w = await enqueue(12, 'prepared')
+    await waitFor(async () => (await trader.journal.sent()).some((e) => e.a === alice.address && e.n === n + 2), 30_000, `nonce ${n + 2} prepared`)
+    await waitFor(() => devnet.para.pool.size === 2, 30_000, () => `two extrinsics pooled (${devnet.para.pool.size})`)
+    assert.equal(submitted.get(n + 2), undefined, 'the prepared extrinsic was not submitted while both slots were taken')
+    assert.equal(trader.operators()[0]!.inFlight, 3)
+  } finally {
+    devnet.resume()
+  }
+  const { failed, ok } = await settle(w)
+  assert.equal(failed.length, 0, failed.join(' | '))
+  assert.deepEqual([...new Set(ok.map((r) => r.calls[0]!.nonce))].sort((a, b) => a - b), [n, n + 1, n + 2])
+  assert.equal(submitted.get(n + 2)?.length, 1)
+  await assertOnceOnChain(api, [alice.address], w.messages)
+})
