@@ -5,8 +5,21 @@
  * deployed), then BASELINE_JOBS with batch size 1 (upstream without batching: one extrinsic per
  * call). One JSON line: calls per second finalized (total and per pool), extrinsics sent,
  * duplicate nonces (same operator and nonce signed with two contents), calls executed twice on
- * chain, lost jobs (not finished ok).
- *   node --import tsx --import ./src/polyfill.ts test/bench/trade.bench.ts [jobs] [baselineJobs]
+ * chain, lost jobs (not finished ok). Then JOBS again with PHALA_TRADE_POOL_CONCURRENCY 2
+ * (pipelined; a third argument of 0 skips it).
+ *
+ * Measured 2026-12-03, 10,000 jobs, 2-core machine shared with other benches (load 5-10):
+ *   batch 30, concurrency 1 (defaults): 50.1 calls/s finalized per pool (200 total), 336 extrinsics,
+ *     0 duplicate nonces, 0 executed twice, 0 lost; 28.1 calls per para block per pool (ceiling 30:
+ *     each operator had an extrinsic in every block; para blocks 561 ms instead of 500 under load);
+ *   batch size 1 (400 jobs): 1.9 calls/s per pool (one extrinsic per block per operator): 25.7x;
+ *   batch 30, concurrency 2: 64.4 calls/s per pool (47 calls per block per pool; blocks of 733 ms:
+ *     the devnet's JS block building, ~2 ms a call, is then the limit).
+ * The earlier 3.9 calls/s per pool came from the devnet verifying sr25519 in pure JS (4.5 ms a
+ * signature, now wasm: 0.4 ms; blocks of 4 batches took ~1 s) and from the lane's InBlock -> next
+ * submission path (~400 ms of a loaded block; the next batch is now prepared ahead). Runs vary with
+ * the machine's load (27-54 per pool at load 8-10 before prepare-ahead): compare within one run.
+ *   node --import tsx --import ./src/polyfill.ts test/bench/trade.bench.ts [jobs] [baselineJobs] [pipelinedJobs]
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
