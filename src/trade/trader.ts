@@ -290,10 +290,10 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
 
   /** The batch source of every lane: its pools' waiting calls, round robin, cut at the limits. */
   const source = {
-    async take(lane: OperatorLane): Promise<LaneBatch | undefined> {
+    async take(lane: OperatorLane, opts?: { full?: boolean }): Promise<LaneBatch | undefined> {
       const now = Date.now()
       const mine = [...pools.values()].filter((p) => p.lane === lane && p.items.length > 0)
-      const due = mine.filter((p) => p.items.length >= batchSize || now - p.firstAt >= batchMs)
+      const due = mine.filter((p) => p.items.length >= batchSize || (!opts?.full && now - p.firstAt >= batchMs))
       if (due.length === 0) return undefined
       // Oldest first keeps pools of one operator fair.
       const pq = due.sort((a, b) => a.firstAt - b.firstAt)[0]!
@@ -311,7 +311,7 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
       if (fit !== look) {
         // The failed jobs' other calls go too.
         pq.items = pq.items.filter((it) => runs.has(it.jobId))
-        return source.take(lane)
+        return source.take(lane, opts)
       }
       const n = cutCount(fit.map((it) => ({ bytes: it.bytes, ...it.weight! })), limits, batchSize)
       const items = pq.items.splice(0, n)
@@ -322,7 +322,7 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
         pq.firstAt = now
         arm(pq)
       } else if (pq.timer) clearTimeout(pq.timer)
-      return { pid: pq.pool.pid, ...(pq.pool.real ? { real: pq.pool.real } : {}), items, attempts }
+      return { pid: pq.pool.pid, ...(pq.pool.real ? { real: pq.pool.real } : {}), items, attempts, left: pq.items.length }
     },
   }
 

@@ -5,11 +5,24 @@
  * deployed), then BASELINE_JOBS with batch size 1 (upstream without batching: one extrinsic per
  * call). One JSON line: calls per second finalized (total and per pool), extrinsics sent,
  * duplicate nonces (same operator and nonce signed with two contents), calls executed twice on
- * chain, lost jobs (not finished ok).
- *   node --import tsx --import ./src/polyfill.ts test/bench/trade.bench.ts [jobs] [baselineJobs]
+ * chain, lost jobs (not finished ok). Then JOBS again with PHALA_TRADE_POOL_CONCURRENCY 2
+ * (pipelined; a third argument of 0 skips it).
+ *
+ * Measured 2026-12-03, 10,000 jobs, 2-core machine shared with other benches (load 5-10):
+ *   batch 30, concurrency 1 (defaults): 50.1 calls/s finalized per pool (200 total), 336 extrinsics,
+ *     0 duplicate nonces, 0 executed twice, 0 lost; 28.1 calls per para block per pool (ceiling 30:
+ *     each operator had an extrinsic in every block; para blocks 561 ms instead of 500 under load);
+ *   batch size 1 (400 jobs): 1.9 calls/s per pool (one extrinsic per block per operator): 25.7x;
+ *   batch 30, concurrency 2: 64.4 calls/s per pool (47 calls per block per pool; blocks of 733 ms:
+ *     the devnet's JS block building, ~2 ms a call, is then the limit).
+ * The earlier 3.9 calls/s per pool came from the devnet verifying sr25519 in pure JS (4.5 ms a
+ * signature, now wasm: 0.4 ms; blocks of 4 batches took ~1 s) and from the lane's InBlock -> next
+ * submission path (~400 ms of a loaded block; the next batch is now prepared ahead). Runs vary with
+ * the machine's load (27-54 per pool at load 8-10 before prepare-ahead): compare within one run.
+ *   node --import tsx --import ./src/polyfill.ts test/bench/trade.bench.ts [jobs] [baselineJobs] [pipelinedJobs]
  */
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ApiPromise } from '@polkadot/api'
 import type { KeyringPair } from '@polkadot/keyring/types'
@@ -22,6 +35,7 @@ import {
 
 const JOBS = Number(process.argv[2] ?? 10_000)
 const BASELINE_JOBS = Number(process.argv[3] ?? 400)
+const PIPELINED_JOBS = Number(process.argv[4] ?? JOBS)
 const POOLS = 4
 
 const k = keyring()
@@ -45,6 +59,7 @@ await walkie.start()
 interface RunResult {
   jobs: number
   batchSize: number
+  poolConcurrency: number
   seconds: number
   callsPerSecFinalized: number
   callsPerSecPerPool: number[]
@@ -60,12 +75,12 @@ interface RunResult {
   lostReasons: string[]
 }
 
-async function run(jobs: number, batchSize: number, salt: string): Promise<RunResult> {
+async function run(jobs: number, batchSize: number, salt: string, poolConcurrency = 1): Promise<RunResult> {
   const redis = await startRedis()
   const conn = createChainConnection({ url: devnet.paraUrl, name: 'para', reconnect: { minMs: 100, maxMs: 1000 } }, { logger: testLogger() })
   conn.start()
   const pools = createPoolDirectory({}, { source: walkiePoolSource(walkie), lifecycleKey: () => loadLifecycleKey(keyDir), logger: testLogger() })
-  const trader = createTrader({ redisUrl: redis.url, batchSize, batchMs: 1000, progressLogMs: 0 }, { logger: testLogger(), chain: conn, pools })
+  const trader = createTrader({ redisUrl: redis.url, batchSize, batchMs: 1000, poolConcurrency, progressLogMs: 0 }, { logger: testLogger(), chain: conn, pools })
   await trader.start()
   const producer = createTradeProducer({ redisUrl: redis.url, reconcileMs: 10_000 }, { logger: testLogger() })
   const messages = Array.from({ length: jobs }, (_, i) => noiseMessage(api, i, salt))
@@ -100,7 +115,7 @@ async function run(jobs: number, batchSize: number, salt: string): Promise<RunRe
   const mine = new Set<string>(messages.map((m) => api.tx.phalaMq.syncOffchainMessage(api.createType('PhalaMqSignedMessage', m)).method.toHex()))
   const callsExecutedTwice = [...counts].filter(([h, n]) => mine.has(h) && n > 1).length
   return {
-    jobs, batchSize, seconds: +seconds.toFixed(1),
+    jobs, batchSize, poolConcurrency, seconds: +seconds.toFixed(1),
     callsPerSecFinalized: +((jobs - lostJobs) / seconds).toFixed(1),
     callsPerSecPerPool: donePerPool.map((n, p) => +(n / ((lastPerPool[p]! - t0) / 1000)).toFixed(1)),
     extrinsicsSent: sent, duplicateNonces, callsExecutedTwice, lostJobs, lostReasons,
@@ -110,12 +125,16 @@ async function run(jobs: number, batchSize: number, salt: string): Promise<RunRe
 
 const batched = await run(JOBS, 30, 'bench-batched')
 const unbatched = await run(BASELINE_JOBS, 1, 'bench-unbatched')
+// Pipelined: two batches per operator on their way into a block (the next one already pooled when a block is built).
+const pipelined = PIPELINED_JOBS > 0 ? await run(PIPELINED_JOBS, 30, 'bench-pipelined', 2) : undefined
 process.stdout.write(JSON.stringify({
   bench: 'trade',
   devnet: { paraBlockMs: 500, pools: POOLS, operators: POOLS },
   batched,
   batchSize1: unbatched,
   speedup: +(batched.callsPerSecFinalized / unbatched.callsPerSecFinalized).toFixed(1),
+  ...(pipelined ? { poolConcurrency2: pipelined } : {}),
+  load: loadavg().map((l) => +l.toFixed(1)),
 }) + '\n')
 await walkie.stop()
 await lifecycle.stop()
