@@ -3,7 +3,7 @@
  * for its pools) → trader (Bull consumer) → queue board; stopped in reverse. The lifecycle can run
  * the same parts inside itself (USE_BUILT_IN_TRADER) with createTrader and createQueueBoard.
  */
-import type { ModuleContext, RunningModule } from '../common/module.js'
+import { cleanupStack, type ModuleContext, type RunningModule } from '../common/module.js'
 import { componentLogger, type Logger } from '../common/logger.js'
 import { createChainConnection } from '../common/chain.js'
 import { createMetrics, createMetricsServer } from '../common/metrics.js'
@@ -33,23 +33,15 @@ export interface RunningTradeDaemon extends RunningModule {
 export async function startTradeDaemon(c: TradeConfig, deps: { logger: Logger; redact?: (t: string) => string }): Promise<RunningTradeDaemon> {
   const log = deps.logger
   const abort = new AbortController()
-  const cleanups: Array<[string, () => Promise<void>]> = []
+  const cleanups = cleanupStack(log)
+  // Start-up steps listen on `abort`; what they started is stopped in reverse.
+  const stop = cleanups.stopper({ name: 'trader', abort, booted: () => undefined })
   let metricsPort: number | undefined
-  const stopAll = async (): Promise<void> => {
-    abort.abort()
-    for (const [what, fn] of [...cleanups].reverse()) {
-      try {
-        await fn()
-      } catch (err) {
-        log.warn({ err, what }, `stopping ${what} failed`)
-      }
-    }
-  }
   try {
     // Fail at once on a missing key: every operator depends on it (upstream silently made a new one).
     const key = await loadLifecycleKey(c.PHALA_PEER_ID_PREFIX)
     const para = createChainConnection({ url: c.PHALA_CHAIN_ENDPOINT, name: 'para' }, { logger: componentLogger(log, 'para-chain') })
-    cleanups.push(['chain connection', () => para.stop()])
+    cleanups.push('chain connection', () => para.stop())
     para.start()
     const chainIdentity = await retry(async () => {
       const h = await para.rpc<string | null>('chain_getBlockHash', [1])
@@ -62,29 +54,28 @@ export async function startTradeDaemon(c: TradeConfig, deps: { logger: Logger; r
       ...(c.PHALA_WALKIE_PSK ? { psk: c.PHALA_WALKIE_PSK } : {}),
     }, { logger: componentLogger(log, 'walkie'), ...(deps.redact ? { redact: deps.redact } : {}) })
     await walkie.start()
-    cleanups.push(['walkie', () => walkie.stop()])
+    cleanups.push('walkie', () => walkie.stop())
     const pools = createPoolDirectory({}, { source: walkiePoolSource(walkie), lifecycleKey: async () => key, logger: componentLogger(log, 'pools') })
     const trader: Trader = createTrader(traderOptions(c), { logger: componentLogger(log, 'trader'), chain: para, pools })
-    cleanups.push(['trader', () => trader.stop()])
+    cleanups.push('trader', () => trader.stop())
     await trader.start()
     const board: QueueBoard = createQueueBoard({
       host: c.PHALA_QUEUE_BOARD_HOST, port: c.PHALA_QUEUE_BOARD_PORT, queue: trader.queue, ...(c.PHALA_QUEUE_BOARD_AUTH ? { auth: c.PHALA_QUEUE_BOARD_AUTH } : {}),
     }, { logger: componentLogger(log, 'board') })
-    cleanups.push(['queue board', () => board.stop()])
+    cleanups.push('queue board', () => board.stop())
     await board.start()
     if (c.PHALA_METRICS_PORT !== undefined) {
       const metrics = createMetrics({ module: 'trade' })
       registerTradeMetrics(metrics, () => trader)
       const server = createMetricsServer({ port: c.PHALA_METRICS_PORT, host: c.PHALA_METRICS_HOST }, { registry: metrics.registry, logger: componentLogger(log, 'metrics') })
-      cleanups.push(['metrics', () => server.stop()])
+      cleanups.push('metrics', () => server.stop())
       metricsPort = (await server.start()).port
     }
   } catch (err) {
-    await stopAll()
+    await stop()
     throw err
   }
-  let stopping: Promise<void> | undefined
-  return { metricsPort, stop: () => (stopping ??= stopAll().then(() => log.info('trader stopped'))) }
+  return { metricsPort, stop }
 }
 
 export async function start(ctx: ModuleContext<TradeConfig>): Promise<RunningModule> {
