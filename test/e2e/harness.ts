@@ -552,8 +552,10 @@ export async function sessionsOnChain(b: Bridge, pubkeys: string[], pids: number
 // Sampling the fleet's state over time (through the monitor, as the operator's page does)
 
 export interface StatusSampler {
-  /** Worker-samples seen, and those in S_ACTIVE, since `from` (ms epoch). */
-  counts(from?: number): { samples: number; active: number; failedPolls: number }
+  /** Worker-samples seen, and those in S_ACTIVE, from `from` (ms epoch) until before `to`. */
+  counts(from?: number, to?: number): { samples: number; active: number; failedPolls: number }
+  /** Every poll so far, oldest first (a failed one has total 0). */
+  polls(): ReadonlyArray<{ at: number; active: number; total: number; failed: boolean }>
   stop(): Promise<void>
 }
 
@@ -578,10 +580,11 @@ export function sampleStatus(b: Bridge, n: number, everyMs = 1000): StatusSample
     }
   })()
   return {
-    counts(from = 0) {
-      const ps = polls.filter((p) => p.at >= from)
+    counts(from = 0, to = Infinity) {
+      const ps = polls.filter((p) => p.at >= from && p.at < to)
       return { samples: ps.reduce((s, p) => s + p.total, 0), active: ps.reduce((s, p) => s + p.active, 0), failedPolls: ps.filter((p) => p.failed).length }
     },
+    polls: () => polls,
     async stop() {
       stopped = true
       await loop
