@@ -117,7 +117,8 @@ try {
   const base = sampler.counts(soakStart, baselineEnd)
   await ledger.update()
   const dup = ledger.duplicates()
-  const worst = [...faults].sort((a, c) => (a.activeFraction ?? 0) - (c.activeFraction ?? 0))[0]
+  // the worst: the longest recovery (never recovered first)
+  const worst = [...faults].sort((a, c) => (c.recoverS ?? Infinity) - (a.recoverS ?? Infinity))[0]
   const figures = {
     bench: 'soak', workers: N, devnetMinutes: MINUTES, blockMs: BLOCK_MS, relayBlocks: endBlock - startBlock,
     schedule: `Poisson in devnet time: exponential gaps, mean ${FAULT_MEAN_MIN} devnet min, none in the first ${BASELINE_MIN} (baseline), kinds uniform over ${kinds.length}, seed ${SEED}`,
