@@ -19,7 +19,7 @@
  * Measured: see the last run's figures below.
  */
 import os from 'node:os'
-import { ChainLedger, redisKeys, sampleStatus, startFleet, waitFor, type Daemon, type RunningFleet } from '../e2e/harness.js'
+import { ChainLedger, PHA, redisKeys, sampleStatus, startFleet, waitFor, type Daemon, type RunningFleet } from '../e2e/harness.js'
 
 const N = Number(process.env.SOAK_WORKERS ?? 200)
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 30)
@@ -42,7 +42,11 @@ const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 const t0 = Date.now()
-const f: RunningFleet = await startFleet(N, { blockMs: BLOCK_MS, activeTimeoutMs: Math.max(300_000, N * 10_000) })
+// The devnet's 2 genesis pools hold 100 000 PHA of free stake each: 5000 PHA a worker up to 40
+// workers, less beyond (9/10 of a pool's share: 900 PHA each for 200), or starting fails with InsufficientFreeStake.
+const POOL_FREE_PHA = 100_000n
+const stake = (N <= 36 ? 5_000n : (POOL_FREE_PHA * 2n * 9n) / (10n * BigInt(N))) * PHA
+const f: RunningFleet = await startFleet(N, { blockMs: BLOCK_MS, activeTimeoutMs: Math.max(300_000, N * 10_000), stake })
 const { b } = f
 const rss: Record<string, number> = {}
 const rssTimer = setInterval(() => {

@@ -635,11 +635,12 @@ export interface RunningFleet {
 }
 
 /** startBridge, Alice's proxy for Bob, the import through the monitor and every worker S_ACTIVE. */
-export async function startFleet(n: number, o: BridgeOptions & { activeTimeoutMs?: number } = {}): Promise<RunningFleet> {
+export async function startFleet(n: number, o: BridgeOptions & { activeTimeoutMs?: number; stake?: bigint } = {}): Promise<RunningFleet> {
   let proxied: Promise<Fleet> | undefined
   const b = await startBridge({ ...o, pruntimes: o.pruntimes ?? n, whileStarting: (c) => (proxied = addBobAsProxy(c)) })
   try {
     const fleet = await proxied!
+    if (o.stake !== undefined) fleet.stake = o.stake
     await waitFor(async () => (await b.client.discover()).lifecycleManagers.some((p) => p.peerId === b.lmPeerId), 60_000, 'the monitor meets the lifecycle')
     const imported = await importFleet(b, fleet, n)
     if (imported.pools.body.hasError || imported.workers.body.hasError) throw new Error(`import refused: ${JSON.stringify(imported)}`)
