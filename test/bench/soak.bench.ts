@@ -1,6 +1,6 @@
 /**
  * Soak (one JSON line on stdout): the whole bridge, every daemon its own process on the devnet,
- * SOAK_WORKERS (200) workers in 2 pools (pool 1 proxied) imported through the monitor, then
+ * SOAK_WORKERS (200) workers in 2 pools (pool 1 proxied; beyond 40 workers a pool per 40) imported through the monitor, then
  * SOAK_MINUTES (30) minutes of devnet time (relay blocks x 6 s, the real chains' block time; the
  * devnet makes a relay block every SOAK_BLOCK_MS, 6000 by default: devnet time is wall time, as on
  * a real chain, so a fault's wall-clock recovery costs what it would cost a real bridge; a faster
@@ -42,11 +42,12 @@ const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 const t0 = Date.now()
-// The devnet's 2 genesis pools hold 100 000 PHA of free stake each: 5000 PHA a worker up to 40
-// workers, less beyond (9/10 of a pool's share: 900 PHA each for 200), or starting fails with InsufficientFreeStake.
-const POOL_FREE_PHA = 100_000n
-const stake = (N <= 36 ? 5_000n : (POOL_FREE_PHA * 2n * 9n) / (10n * BigInt(N))) * PHA
-const f: RunningFleet = await startFleet(N, { blockMs: BLOCK_MS, activeTimeoutMs: Math.max(300_000, N * 10_000), stake })
+// The devnet's genesis pools hold 100 000 PHA of free stake each, and a worker of the devnet's score
+// needs at least ~2240 PHA (k * sqrt(p)): 2 pools of 5000 PHA workers up to 40 workers; beyond,
+// a pool per 40 workers at 2400 PHA each (200 workers: 5 pools; more per pool fails InsufficientFreeStake).
+const POOLS = N <= 40 ? 2 : Math.ceil(N / 40)
+const stake = (N <= 40 ? 5_000n : 2_400n) * PHA
+const f: RunningFleet = await startFleet(N, { blockMs: BLOCK_MS, activeTimeoutMs: Math.max(300_000, N * 10_000), stake, pools: POOLS })
 const { b } = f
 const rss: Record<string, number> = {}
 const rssTimer = setInterval(() => {
@@ -124,7 +125,7 @@ try {
   // the worst: the longest recovery (never recovered first)
   const worst = [...faults].sort((a, c) => (c.recoverS ?? Infinity) - (a.recoverS ?? Infinity))[0]
   const figures = {
-    bench: 'soak', workers: N, devnetMinutes: MINUTES, blockMs: BLOCK_MS, relayBlocks: endBlock - startBlock,
+    bench: 'soak', workers: N, pools: POOLS, stakePha: Number(stake / PHA), devnetMinutes: MINUTES, blockMs: BLOCK_MS, relayBlocks: endBlock - startBlock,
     schedule: `Poisson in devnet time: exponential gaps, mean ${FAULT_MEAN_MIN} devnet min, none in the first ${BASELINE_MIN} (baseline), kinds uniform over ${kinds.length}, seed ${SEED}`,
     setupS, toActiveS: f.toActiveMs / 1000, soakWallS: Math.round((soakEnd - soakStart) / 1000),
     activeFraction: all.samples ? Number((all.active / all.samples).toFixed(4)) : null, goalActiveFraction: 0.99,
