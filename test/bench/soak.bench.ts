@@ -12,11 +12,26 @@
  * fault due while the previous one still runs goes right after it. SOAK_SEED (17) fixes the draw.
  * Figures: the fraction of worker-time in S_ACTIVE (sampled through the monitor every second from the
  * first all-active to the end; a failed poll, the monitor or the lifecycle down, is no sample;
- * goal >= 0.99), the baseline's fraction, per fault its window's fraction and its recovery (from the
- * injection to the first poll with every worker S_ACTIVE), the peak RSS of each daemon (the largest
- * VmHWM seen across its restarts), the Redis keys at the end, the calls landed twice on chain.
+ * goal >= 0.99), the baseline's fraction, per fault its window's fraction, downS (the time in its
+ * window with some worker not S_ACTIVE or no answer) and recoverS (from the injection to the first
+ * poll with every worker S_ACTIVE after the window's last poll without), the peak RSS of each daemon
+ * (the largest VmHWM seen across its restarts), the Redis keys at the end, the calls landed twice.
  *   SOAK_WORKERS=8 SOAK_MINUTES=5 SOAK_BLOCK_MS=1000 node scripts/run-bench.mjs test/bench/soak.bench.ts
- * Measured: see the last run's figures below.
+ * Measured on the shared 2-core box (load 1 min: mean 10.4, max 19.2, two other helpers' benches),
+ * 200 workers in 5 pools (2400 PHA each), 30 devnet minutes at 6 s blocks (1798 s of wall time),
+ * seed 17: 8 faults at devnet minutes 7.65 kill -9 lifecycle, 11.44 kill -9 lifecycle, 11.9 pRuntime
+ * hang, 13.56 WebSockets dropped, 15.04 pRuntime crash, 23.01 kill -9 trade, 24.35 kill -9
+ * lifecycle, 29.33 pRuntime crash: active fraction 0.9962 (goal 0.99 met; baseline 1.0). Worst: the
+ * lifecycle kill -9 at 11.44 (load 16.5), all 200 workers S_ACTIVE 18.2 s after the kill, 8.4 s
+ * after the restarted lifecycle was up (its window, 29 s until the next fault, 0.778); the other two
+ * lifecycle kills 5.5 s and 8.9 s (2.3 s from up to all 200 S_ACTIVE at load 8). Windows of the
+ * hang, the crashes, the dropped WebSockets and the trader's kill 0.9993 to 1.0 (that run's
+ * recoverS counted to the first all-active poll after the injection, before downS existed: the
+ * lifecycle figures hold, the others' 0.2-1.3 s say only that the fault had not shown yet). Peak
+ * RSS: devnet 300 MiB, data provider 151, lifecycle 592, trader 375, monitor 138; 2959 Redis keys at
+ * the end (6666 calls landed; finished jobs are kept up to PHALA_TRADE_KEEP_JOBS per state), 0 calls
+ * landed twice. Setup (import to 200 S_ACTIVE) 328 s. Before (a fault every 30 s of wall time, 12x
+ * compressed devnet time, 8 workers, load ~25): 0.411, a lifecycle kill -9 ~45 s to recover.
  */
 import os from 'node:os'
 import { ChainLedger, PHA, redisKeys, sampleStatus, startFleet, waitFor, type Daemon, type RunningFleet } from '../e2e/harness.js'
@@ -55,7 +70,7 @@ const rssTimer = setInterval(() => {
 }, 1000)
 const sampler = sampleStatus(b, N)
 const ledger = new ChainLedger(b, [f.fleet.alice.address, f.fleet.bob.address])
-const faults: Array<{ fault: string; devnetMin: number; atS: number; recoverS: number | null; activeFraction: number | null }> = []
+const faults: Array<{ fault: string; devnetMin: number; atS: number; recoverS: number | null; downS: number; activeFraction: number | null }> = []
 const loads: number[] = []
 const loadTimer = setInterval(() => loads.push(os.loadavg()[0]!), 10_000)
 let exitCode = 0
@@ -98,7 +113,7 @@ try {
     const at = Date.now()
     process.stderr.write(`soak: devnet minute ${d.min}: ${d.kind[0]} (load ${os.loadavg()[0]!.toFixed(1)})\n`)
     await d.kind[1]()
-    faults.push({ fault: d.kind[0], devnetMin: d.min, atS: Math.round((at - soakStart) / 1000), recoverS: null, activeFraction: null })
+    faults.push({ fault: d.kind[0], devnetMin: d.min, atS: Math.round((at - soakStart) / 1000), recoverS: null, downS: 0, activeFraction: null })
   }
   while (await relayBest() < endBlock) await sleep(1000)
   const soakEnd = Date.now()
@@ -115,15 +130,27 @@ try {
     const to = faultAt[i + 1] ?? soakEnd
     const c = sampler.counts(from, to)
     x.activeFraction = c.samples ? Number((c.active / c.samples).toFixed(4)) : null
-    const back = sampler.polls().find((p) => p.at > from && p.total > 0 && p.active === p.total)
-    x.recoverS = back ? Math.round((back.at - from) / 100) / 10 : null
+    // Not every worker S_ACTIVE (or no answer): the poll's time counts as down; the recovery ends
+    // at the first all-active poll after the window's last such poll (a fault that had not taken
+    // hold by the next poll, or never showed, counts from its injection all the same).
+    const ps = sampler.polls()
+    let lastBad = -1
+    x.downS = 0
+    ps.forEach((p, j) => {
+      if (p.at < from || p.at >= to || (!p.failed && p.active === p.total)) return
+      lastBad = j
+      x.downS += ((ps[j + 1]?.at ?? p.at + 1000) - p.at) / 1000
+    })
+    x.downS = Math.round(x.downS * 10) / 10
+    const back = lastBad < 0 ? undefined : ps.slice(lastBad + 1).find((p) => !p.failed && p.active === p.total)
+    x.recoverS = lastBad < 0 ? 0 : back ? Math.round((back.at - from) / 100) / 10 : null
   })
   const all = sampler.counts(soakStart, soakEnd)
   const base = sampler.counts(soakStart, baselineEnd)
   await ledger.update()
   const dup = ledger.duplicates()
-  // the worst: the longest recovery (never recovered first)
-  const worst = [...faults].sort((a, c) => (c.recoverS ?? Infinity) - (a.recoverS ?? Infinity))[0]
+  // the worst: the most time with some worker not S_ACTIVE (one never recovered first)
+  const worst = [...faults].sort((a, c) => (c.recoverS === null ? Infinity : c.downS) - (a.recoverS === null ? Infinity : a.downS))[0]
   const figures = {
     bench: 'soak', workers: N, pools: POOLS, stakePha: Number(stake / PHA), devnetMinutes: MINUTES, blockMs: BLOCK_MS, relayBlocks: endBlock - startBlock,
     schedule: `Poisson in devnet time: exponential gaps, mean ${FAULT_MEAN_MIN} devnet min, none in the first ${BASELINE_MIN} (baseline), kinds uniform over ${kinds.length}, seed ${SEED}`,
