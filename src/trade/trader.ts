@@ -47,7 +47,13 @@ export interface TraderOptions {
   txTimeoutMs?: number
   /** Times calls are signed and never executed before their jobs fail (upstream TX_RETRY_TIMES 3). */
   maxAttempts?: number
-  /** Bull lock and stalled-check timing (defaults 10 s / 5 s; Bull's own are 30 s / 30 s). */
+  /**
+   * Bull lock and stalled-check timing (defaults 15 s / 5 s; Bull's are 30 s / 30 s). A killed
+   * trader's active jobs go to the next trader once their lock expired and a check ran: at most
+   * lock + interval (20 s instead of 60 s; measured 63-88 s of recovery with Bull's). A lock lost by
+   * a live trader (its event loop blocked longer than the lock) delivers a job twice; that costs
+   * no second send: the job attaches to its run here, or the journal answers it.
+   */
   lockDurationMs?: number
   stalledIntervalMs?: number
   /** Progress log interval (default 10 s; 0 = off). */
@@ -135,11 +141,7 @@ export function createTrader(o: TraderOptions, deps: TraderDeps): Trader {
   const chain: ChainView = createChainView({ conn: deps.chain, logger: log })
   const journal = createJournal({ redisUrl: o.redisUrl }, { logger: log, signal: abort.signal })
   const queue = openTradeQueue(o.redisUrl, {
-    // A trader killed mid-job leaves its jobs active until their lock lapses and two stalled checks
-    // pass: with Bull's 30 s / 30 s a restarted trader waited up to ~90 s (a CI run's 180 s recovery
-    // ran out under load). 10 s / 5 s: picked up within ~20 s; a lock lapsing under a stalled event
-    // loop only re-delivers the job here, which takes the running one over.
-    lockDuration: o.lockDurationMs ?? 10_000,
+    lockDuration: o.lockDurationMs ?? 15_000,
     stalledInterval: o.stalledIntervalMs ?? 5_000,
     // A stalled job is one whose trader died: it goes back to wait (the journal prevents a second send), many times if need be.
     maxStalledCount: 1000,

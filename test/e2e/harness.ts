@@ -227,6 +227,8 @@ export function monitorClient(base: string): MonitorClient {
 export interface BridgeOptions {
   /** pRuntimes the devnet runs (default 4). */
   pruntimes?: number
+  /** Stake pools the devnet makes at genesis, owned by //Alice (default 2), 100 000 PHA of free stake each. */
+  pools?: number
   /** Devnet relay block time (default 500 ms; a para block every second relay block). */
   blockMs?: number
   /** Extra environment per daemon. */
@@ -279,7 +281,7 @@ export async function startBridge(o: BridgeOptions = {}): Promise<Bridge> {
       ready: /^devnet ready/,
       env: {
         PHALA_DEVNET_HOST: '127.0.0.1', PHALA_DEVNET_PARA_PORT: '0', PHALA_DEVNET_RELAY_PORT: '0', PHALA_DEVNET_CONTROL_PORT: '0',
-        PHALA_DEVNET_PRUNTIME_PORT: '0', PHALA_DEVNET_PRUNTIMES: String(o.pruntimes ?? 4), PHALA_DEVNET_POOLS: '2',
+        PHALA_DEVNET_PRUNTIME_PORT: '0', PHALA_DEVNET_PRUNTIMES: String(o.pruntimes ?? 4), PHALA_DEVNET_POOLS: String(o.pools ?? 2),
         PHALA_DEVNET_HISTORY: '16', PHALA_DEVNET_BLOCK_MS: String(o.blockMs ?? 500), PHALA_DEVNET_JUSTIFICATION_PERIOD: '8',
         PHALA_DEVNET_SESSION_BLOCKS: '40', PHALA_DEVNET_DATA_DIR: join(dir, 'devnet'), ...o.env?.devnet,
       },
@@ -438,15 +440,19 @@ export async function addBobAsProxy(b: Pick<Bridge, 'api'>): Promise<Fleet> {
   return { alice, bob, pids: [], stake: 5_000n * PHA }
 }
 
-/** The operator's import through the monitor's proxy, as the README's block does it; returns the answers. */
-export async function importFleet(b: Bridge, fleet: Fleet, workers = b.chain.pruntimes.length): Promise<{ pools: ProxyAnswer; workers: ProxyAnswer }> {
+/**
+ * The operator's import through the monitor's proxy, as the README's block does it; returns the
+ * answers. Pool 1 is run by Bob for Alice; pools 2.. (when `poolCount` > 2) by Alice; worker i in pool i % poolCount.
+ */
+export async function importFleet(b: Bridge, fleet: Fleet, workers = b.chain.pruntimes.length, poolCount = 2): Promise<{ pools: ProxyAnswer; workers: ProxyAnswer }> {
   const pools = await b.client.proxy(b.lmPeerId, 'CreatePool', {
     pools: [
       { pid: 0, name: 'pool-0', owner: { mnemonic: '//Alice' }, realPhalaSs58: '', enabled: true, syncOnly: false },
       { pid: 1, name: 'pool-1-proxied', owner: { mnemonic: '//Bob' }, realPhalaSs58: fleet.alice.address, enabled: true, syncOnly: false },
+      ...Array.from({ length: Math.max(0, poolCount - 2) }, (_, i) => ({ pid: i + 2, name: `pool-${i + 2}`, owner: { mnemonic: '//Alice' }, realPhalaSs58: '', enabled: true, syncOnly: false })),
     ],
   })
-  fleet.pids = Array.from({ length: workers }, (_, i) => i % 2)
+  fleet.pids = Array.from({ length: workers }, (_, i) => i % poolCount)
   const ws = await b.client.proxy(b.lmPeerId, 'CreateWorker', {
     workers: b.chain.pruntimes.slice(0, workers).map((endpoint, i) => ({
       pid: fleet.pids[i], name: `w${i}`, endpoint, stake: fleet.stake.toString(), enabled: true, syncOnly: false,
@@ -552,8 +558,10 @@ export async function sessionsOnChain(b: Bridge, pubkeys: string[], pids: number
 // Sampling the fleet's state over time (through the monitor, as the operator's page does)
 
 export interface StatusSampler {
-  /** Worker-samples seen, and those in S_ACTIVE, since `from` (ms epoch). */
-  counts(from?: number): { samples: number; active: number; failedPolls: number }
+  /** Worker-samples seen, and those in S_ACTIVE, from `from` (ms epoch) until before `to`. */
+  counts(from?: number, to?: number): { samples: number; active: number; failedPolls: number }
+  /** Every poll so far, oldest first (a failed one has total 0). */
+  polls(): ReadonlyArray<{ at: number; active: number; total: number; failed: boolean }>
   stop(): Promise<void>
 }
 
@@ -578,10 +586,11 @@ export function sampleStatus(b: Bridge, n: number, everyMs = 1000): StatusSample
     }
   })()
   return {
-    counts(from = 0) {
-      const ps = polls.filter((p) => p.at >= from)
+    counts(from = 0, to = Infinity) {
+      const ps = polls.filter((p) => p.at >= from && p.at < to)
       return { samples: ps.reduce((s, p) => s + p.total, 0), active: ps.reduce((s, p) => s + p.active, 0), failedPolls: ps.filter((p) => p.failed).length }
     },
+    polls: () => polls,
     async stop() {
       stopped = true
       await loop
@@ -632,13 +641,14 @@ export interface RunningFleet {
 }
 
 /** startBridge, Alice's proxy for Bob, the import through the monitor and every worker S_ACTIVE. */
-export async function startFleet(n: number, o: BridgeOptions & { activeTimeoutMs?: number } = {}): Promise<RunningFleet> {
+export async function startFleet(n: number, o: BridgeOptions & { activeTimeoutMs?: number; stake?: bigint } = {}): Promise<RunningFleet> {
   let proxied: Promise<Fleet> | undefined
   const b = await startBridge({ ...o, pruntimes: o.pruntimes ?? n, whileStarting: (c) => (proxied = addBobAsProxy(c)) })
   try {
     const fleet = await proxied!
+    if (o.stake !== undefined) fleet.stake = o.stake
     await waitFor(async () => (await b.client.discover()).lifecycleManagers.some((p) => p.peerId === b.lmPeerId), 60_000, 'the monitor meets the lifecycle')
-    const imported = await importFleet(b, fleet, n)
+    const imported = await importFleet(b, fleet, n, o.pools ?? 2)
     if (imported.pools.body.hasError || imported.workers.body.hasError) throw new Error(`import refused: ${JSON.stringify(imported)}`)
     const t0 = Date.now()
     await waitFor(() => allActive(b, n), o.activeTimeoutMs ?? 300_000, () => `all ${n} workers S_ACTIVE after the import`, 1000).catch(async (err: Error) => {

@@ -110,6 +110,7 @@ export function createSyncEngine(options: SyncEngineOptions, deps: SyncEngineDep
       retryMinMs: o.retryMinMs,
       retryMaxMs: o.retryMaxMs,
       infoRefreshMs: o.infoRefreshMs,
+      livenessProbeMs: o.prpcTimeoutMs,
       ...(deps.metrics?.request ? { onRequest: (q: PreparedRequest, ms: number) => deps.metrics!.request!(q, ms) } : {}),
     })
 

@@ -6,7 +6,13 @@
  *
  * Any error ends the session and starts a new one after a backoff, which re-reads pRuntime's
  * heights first, so nothing is terminal and a worker is always fed from where it stands:
- *   unreachable pRuntime     backoff 1 s .. 30 s, "Notice: worker unresponsive!" in the status;
+ *   unreachable pRuntime     S_ERROR with "Notice: worker unresponsive!" (upstream's S_ERROR after 6
+ *                            GetInfo failures, but left by itself), backoff 1 s .. 30 s;
+ *   hung pRuntime at the tip a request unanswered after LIVENESS_PROBE_AFTER_MS gets a GetInfo probe
+ *                            (PHALA_PRPC_REQUEST_TIMEOUT); no answer either: the request is given up
+ *                            and the pRuntime is unreachable (above), instead of holding S_ACTIVE
+ *                            until PHALA_BLOB_REQUEST_TIMEOUT (150 s), which stays the deadline of a
+ *                            request that a live pRuntime is busy with;
  *   rejected payload         resume at pRuntime's heights; from the 3rd rejection in a row its own
  *                            message is the status's last message;
  *   no data provider         wait, another one is used as soon as it answers;
@@ -42,12 +48,20 @@ export interface SyncWorkerContext {
   retryMinMs: number
   retryMaxMs: number
   infoRefreshMs: number
+  /** Deadline of the liveness probe (PHALA_PRPC_REQUEST_TIMEOUT); none when undefined. */
+  livenessProbeMs?: number
   /** Called with the request just sent and the time it took (metrics, the benchmark). */
   onRequest?: (r: PreparedRequest, ms: number) => void
 }
 
 const DEBUG_KEY = Uint8Array.from({ length: 32 }, (_, i) => (i === 31 ? 1 : 0))
 const REJECTIONS_BEFORE_REPORT = 3
+/**
+ * At the tip a request carries a block or two and pRuntime answers in milliseconds; one still open
+ * after this long gets a liveness probe. (pRuntime answers GetInfo after the request it is busy
+ * with, so the probe is only sent at the tip, never during a catch-up's long dispatches.)
+ */
+export const LIVENESS_PROBE_AFTER_MS = 2000
 
 class RestartedEmpty extends Error {}
 
@@ -227,9 +241,14 @@ export class SyncWorker {
     this.#lastError = e.message
     if (err instanceof RestartedEmpty) return 0
     if (err instanceof PruntimeUnreachableError) {
-      this.#say(`Notice: worker unresponsive! ${e.message}`)
+      // Not synched any more: the next session that reaches pRuntime re-reads its heights and
+      // brings it to the tip again (S_SYNCHING, S_SYNCHED) before the chain steps say S_ACTIVE.
+      this.#synched = false
+      this.#setStatus('S_ERROR')
+      const delay = backoffDelay(attempt, b)
+      this.#say(`Notice: worker unresponsive! ${e.message}; trying again in ${Math.ceil(delay / 1000)} s`)
       this.#log.warn({ worker: this.view.name, attempt, err: e.message }, 'pRuntime unreachable; retrying with backoff')
-      return backoffDelay(attempt, b)
+      return delay
     }
     if (err instanceof PruntimeRejectedError) {
       this.#rejections++
@@ -372,13 +391,45 @@ export class SyncWorker {
     }
   }
 
+  /**
+   * A bin_api call; at the tip (synched), watched: unanswered after LIVENESS_PROBE_AFTER_MS, a
+   * GetInfo probe goes out, and when that is not answered within its deadline either, the call is
+   * given up as unreachable (a hung pRuntime). A probe that is answered means pRuntime is alive and
+   * busy: the call keeps its own deadline.
+   */
+  async #binApi<T>(action: string, body: Uint8Array, signal: AbortSignal): Promise<T> {
+    const probeMs = this.#ctx.livenessProbeMs
+    if (!this.#synched || probeMs === undefined) return this.#ctx.client.binApi<T>(action, body, signal)
+    const call = new AbortController()
+    const stop = (): void => call.abort()
+    signal.addEventListener('abort', stop, { once: true })
+    let timer: NodeJS.Timeout | undefined
+    const hung = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const t0 = Date.now()
+        this.#ctx.client.getInfo(call.signal).then(() => undefined, (err: unknown) => {
+          if (call.signal.aborted || !(err instanceof PruntimeUnreachableError)) return
+          reject(new PruntimeUnreachableError(this.#ctx.client.endpoint, action, `no answer after ${Math.round((Date.now() - t0 + LIVENESS_PROBE_AFTER_MS) / 1000)} s, and no answer to GetInfo within ${probeMs} ms either (pRuntime hangs)`))
+        })
+      }, LIVENESS_PROBE_AFTER_MS)
+    })
+    hung.catch(() => undefined)
+    try {
+      return await Promise.race([this.#ctx.client.binApi<T>(action, body, call.signal), hung])
+    } finally {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', stop)
+      call.abort()
+    }
+  }
+
   async #send(req: PreparedRequest, signal: AbortSignal): Promise<void> {
     const t0 = Date.now()
     if (req.action === 'dispatch_block') {
-      const r = await this.#ctx.client.binApi<{ dispatched_to: number }>('dispatch_block', req.body, signal)
+      const r = await this.#binApi<{ dispatched_to: number }>('dispatch_block', req.body, signal)
       this.#heights = { ...this.#heights, blocknum: r.dispatched_to + 1 }
     } else {
-      const r = await this.#ctx.client.binApi<{ relaychain_synced_to: number; parachain_synced_to: number }>('sync_combined_headers', req.body, signal)
+      const r = await this.#binApi<{ relaychain_synced_to: number; parachain_synced_to: number }>('sync_combined_headers', req.body, signal)
       const before = this.#heights
       this.#heights = { ...before, headernum: r.relaychain_synced_to + 1, paraHeadernum: r.parachain_synced_to + 1 }
       // A range that moved nothing means pRuntime is elsewhere than we think: re-read it.
