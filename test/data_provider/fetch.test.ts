@@ -229,8 +229,10 @@ test('parallelism and the justification probe change nothing: the same records, 
   const justified = [...upstream.parent.keys()].filter((k) => k.endsWith(':pb') && decodeParentBlock(Buffer.from(upstream.parent.get(k)!, 'hex')).hasJustification).length
   assert.equal(justified, Math.floor(target / 8), `${justified} justified blocks (every 8th)`)
   assert.ok(upstream.getBlock >= target + 1, `upstream mode downloads every block (${upstream.getBlock})`)
-  // the multiples of 8, plus blocks 1..7 probed once: block 0 (the start) has no justification
-  assert.ok(aligned.getBlock <= Math.ceil((target + 1) / 8) + 8, `aligned probe: ${aligned.getBlock} chain_getBlock for ${target + 1} blocks`)
+  // The multiples of 8, plus blocks 1..7 probed once (block 0, the start, has no justification): at most
+  // 46 on a quiet machine. Blocks fetched before their period's justified block came back probe too, so
+  // the count grows with timing (a CI run under load saw 52); it stays a fraction of upstream's every block.
+  assert.ok(aligned.getBlock <= Math.ceil((target + 1) / 4), `aligned probe: ${aligned.getBlock} chain_getBlock for ${target + 1} blocks`)
   // A period that does not match the node costs more calls (periods without a justification are probed
   // block by block) but never a wrong record.
   assert.ok(misaligned.getBlock < upstream.getBlock, `misaligned probe: ${misaligned.getBlock}`)
