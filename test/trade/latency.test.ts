@@ -5,21 +5,19 @@
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ApiPromise } from '@polkadot/api'
 import { Redis } from 'ioredis'
-import { createChainConnection, type ChainConnection } from '../../src/common/chain.js'
+import { type ChainConnection } from '../../src/common/chain.js'
 import { createTradeProducer, type TradeJobHandle } from '../../src/common/trade-queue.js'
 import type { Devnet } from '../../src/devnet/index.js'
-import { createPoolDirectory, createTrader, loadLifecycleKey, walkiePoolSource, type Trader } from '../../src/trade/index.js'
+import { type Trader } from '../../src/trade/index.js'
 import type { Walkie } from '../../src/walkie/index.js'
-import {
-  assertOnceOnChain, connectApi, keyring, noiseMessage, nonceContents, startFakeLifecycle, startRedis, startTradeDevnet,
-  testLogger, traderWalkie, waitFor, type FakeLifecycle, type TestRedis,
-} from './helpers.js'
+import { assertOnceOnChain, connectApi, keyring, noiseMessage, nonceContents, testLogger, waitFor, type FakeLifecycle, type TestRedis } from './helpers.js'
 
+import { startTraderBed, type TraderBed } from './bed.js'
+
+let bed: TraderBed
 let redis: TestRedis
 let devnet: Devnet
 let lifecycle: FakeLifecycle
@@ -32,37 +30,19 @@ const alice = k.addFromUri('//Alice')
 const bob = k.addFromUri('//Bob')
 
 before(async () => {
-  keyDir = mkdtempSync(join(tmpdir(), 'prb-trade-keys-'))
-  redis = await startRedis()
-  devnet = await startTradeDevnet({ rpcLatencyMs: 500 })
-  // Set up through the devnet's pool directly: a watched send at 500 ms a call is the trader's job, not the setup's.
-  const api = await connectApi(devnet.paraUrl)
-  const xt = await api.tx.proxy.addProxy(bob.address, 'Any', 0).signAsync(alice)
-  devnet.para.pool.submit(xt.toHex())
-  await waitFor(() => devnet.para.pool.size === 0, 60_000, 'addProxy included')
-  const included = devnet.para.chain.best.number
-  await waitFor(() => devnet.para.chain.finalizedNumber >= included, 60_000, 'addProxy final')
-  await api.disconnect()
-  const chainIdentity = devnet.para.chain.byNumber(1)!.hash
-  lifecycle = await startFakeLifecycle(keyDir, chainIdentity, [{ pid: 0, operator: alice }, { pid: 1, operator: bob, real: alice }])
-  walkie = traderWalkie(chainIdentity, lifecycle.address)
-  await walkie.start()
-  conn = createChainConnection({ url: devnet.paraUrl, name: 'para', reconnect: { minMs: 100, maxMs: 1000 } }, { logger: testLogger() })
-  conn.start()
-  const pools = createPoolDirectory({}, { source: walkiePoolSource(walkie), lifecycleKey: () => loadLifecycleKey(keyDir), logger: testLogger() })
-  // A longer era: at 500 ms a call, reading the chain after a drop takes seconds of 200 ms blocks.
-  trader = createTrader({ redisUrl: redis.url, batchSize: 10, batchMs: 300, progressLogMs: 0, eraPeriod: 256 }, { logger: testLogger(), chain: conn, pools })
-  await trader.start()
+  bed = await startTraderBed({
+    devnet: { rpcLatencyMs: 500 },
+    proxiedPool: true,
+    api: false,
+    reconnect: { minMs: 100, maxMs: 1000 },
+    // A longer era: at 500 ms a call, reading the chain after a drop takes seconds of 200 ms blocks.
+    trader: { batchSize: 10, batchMs: 300, eraPeriod: 256 },
+  })
+  ;({ redis, devnet, lifecycle, walkie, conn, trader, keyDir } = bed)
 })
 
 after(async () => {
-  await trader?.stop()
-  await conn?.stop()
-  await walkie?.stop()
-  await lifecycle?.stop()
-  await devnet?.stop()
-  await redis?.stop()
-  rmSync(keyDir, { recursive: true, force: true })
+  await bed?.stop()
 })
 
 test('RPC latency 500 ms and every WebSocket dropped mid-run: all jobs finish, each call once', async (t) => {

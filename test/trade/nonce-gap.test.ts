@@ -10,20 +10,18 @@
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ApiPromise } from '@polkadot/api'
-import { createChainConnection, type ChainConnection } from '../../src/common/chain.js'
-import { createTradeProducer, type TradeJobHandle, type TradeJobResult, type TradeProducer } from '../../src/common/trade-queue.js'
+import { type ChainConnection } from '../../src/common/chain.js'
+import { type TradeJobHandle, type TradeJobResult, type TradeProducer } from '../../src/common/trade-queue.js'
 import type { Devnet } from '../../src/devnet/index.js'
-import { createPoolDirectory, createTrader, loadLifecycleKey, walkiePoolSource, type Trader } from '../../src/trade/index.js'
+import { type Trader } from '../../src/trade/index.js'
 import type { Walkie } from '../../src/walkie/index.js'
-import {
-  assertOnceOnChain, connectApi, keyring, landedCalls, noiseMessage, nonceContents, startFakeLifecycle, startRedis, startTradeDevnet,
-  testLogger, traderWalkie, waitFor, type FakeLifecycle, type TestRedis,
-} from './helpers.js'
+import { assertOnceOnChain, keyring, landedCalls, noiseMessage, nonceContents, waitFor, type FakeLifecycle, type TestRedis } from './helpers.js'
 
+import { startTraderBed, type TraderBed } from './bed.js'
+
+let bed: TraderBed
 let redis: TestRedis
 let devnet: Devnet
 let api: ApiPromise
@@ -63,33 +61,12 @@ function faultyConnection(inner: ChainConnection): ChainConnection {
 }
 
 before(async () => {
-  keyDir = mkdtempSync(join(tmpdir(), 'prb-trade-keys-'))
-  redis = await startRedis()
-  devnet = await startTradeDevnet()
-  api = await connectApi(devnet.paraUrl)
-  const chainIdentity = devnet.para.chain.byNumber(1)!.hash
-  lifecycle = await startFakeLifecycle(keyDir, chainIdentity, [{ pid: 0, operator: alice }])
-  walkie = traderWalkie(chainIdentity, lifecycle.address)
-  await walkie.start()
-  conn = createChainConnection({ url: devnet.paraUrl, name: 'para', reconnect: { minMs: 50, maxMs: 500 } }, { logger: testLogger() })
-  conn.start()
-  const pools = createPoolDirectory({}, { source: walkiePoolSource(walkie), lifecycleKey: () => loadLifecycleKey(keyDir), logger: testLogger() })
-  trader = createTrader({ redisUrl: redis.url, batchSize: 4, batchMs: 100, poolConcurrency: 2, progressLogMs: 0 }, { logger: testLogger(), chain: faultyConnection(conn), pools })
-  await trader.start()
-  producer = createTradeProducer({ redisUrl: redis.url, reconcileMs: 500 }, { logger: testLogger() })
+  bed = await startTraderBed({ trader: { batchSize: 4, batchMs: 100, poolConcurrency: 2 }, wrapChain: faultyConnection, producer: true })
+  ;({ redis, devnet, api, lifecycle, walkie, conn, trader, producer, keyDir } = bed)
 })
 
 after(async () => {
-  devnet?.resume()
-  await producer?.close()
-  await trader?.stop()
-  await conn?.stop()
-  await walkie?.stop()
-  await lifecycle?.stop()
-  await api?.disconnect()
-  await devnet?.stop()
-  await redis?.stop()
-  rmSync(keyDir, { recursive: true, force: true })
+  await bed?.stop()
 })
 
 interface Wave { messages: string[]; handles: TradeJobHandle[] }

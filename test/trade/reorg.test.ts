@@ -6,22 +6,20 @@
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ApiPromise } from '@polkadot/api'
 import { blake2AsHex } from '@polkadot/util-crypto'
-import { createChainConnection, type ChainConnection } from '../../src/common/chain.js'
+import { type ChainConnection } from '../../src/common/chain.js'
 import { createTradeProducer, type TradeJobHandle, type TradeJobResult } from '../../src/common/trade-queue.js'
 import type { Devnet } from '../../src/devnet/index.js'
-import { createPoolDirectory, createTrader, loadLifecycleKey, walkiePoolSource, type Trader } from '../../src/trade/index.js'
+import { type Trader } from '../../src/trade/index.js'
 import type { Walkie } from '../../src/walkie/index.js'
-import {
-  assertOnceOnChain, connectApi, keyring, noiseMessage, nonceContents, sendFinal, startFakeLifecycle, startRedis, startTradeDevnet,
-  testLogger, traderWalkie, type FakeLifecycle, type TestRedis,
-} from './helpers.js'
+import { assertOnceOnChain, keyring, noiseMessage, nonceContents, testLogger, type FakeLifecycle, type TestRedis } from './helpers.js'
 
 const REORG_EVERY = 3
+import { startTraderBed, type TraderBed } from './bed.js'
+
+let bed: TraderBed
 let redis: TestRedis
 let devnet: Devnet
 let api: ApiPromise
@@ -37,33 +35,18 @@ const bob = k.addFromUri('//Bob')
 const retracted: Array<{ number: number; hash: string; xts: Set<string> }> = []
 
 before(async () => {
-  keyDir = mkdtempSync(join(tmpdir(), 'prb-trade-keys-'))
-  redis = await startRedis()
-  devnet = await startTradeDevnet({ reorgEvery: REORG_EVERY })
-  devnet.para.chain.on('retracted', (b) => retracted.push({ number: b.number, hash: b.hash, xts: new Set(b.extrinsics.map((x) => blake2AsHex(x, 256))) }))
-  api = await connectApi(devnet.paraUrl)
-  await sendFinal(api, api.tx.proxy.addProxy(bob.address, 'Any', 0), alice)
-  const chainIdentity = devnet.para.chain.byNumber(1)!.hash
-  lifecycle = await startFakeLifecycle(keyDir, chainIdentity, [{ pid: 0, operator: alice }, { pid: 1, operator: bob, real: alice }])
-  walkie = traderWalkie(chainIdentity, lifecycle.address)
-  await walkie.start()
-  conn = createChainConnection({ url: devnet.paraUrl, name: 'para', reconnect: { minMs: 50, maxMs: 500 } }, { logger: testLogger() })
-  conn.start()
-  const pools = createPoolDirectory({}, { source: walkiePoolSource(walkie), lifecycleKey: () => loadLifecycleKey(keyDir), logger: testLogger() })
-  // Two extrinsics per operator on their way into a block: a retraction also puts back a nonce with a later one pooled behind it.
-  trader = createTrader({ redisUrl: redis.url, batchSize: 8, batchMs: 200, poolConcurrency: 2, progressLogMs: 0 }, { logger: testLogger(), chain: conn, pools })
-  await trader.start()
+  bed = await startTraderBed({
+    devnet: { reorgEvery: REORG_EVERY },
+    onDevnet: (d) => d.para.chain.on('retracted', (b) => retracted.push({ number: b.number, hash: b.hash, xts: new Set(b.extrinsics.map((x) => blake2AsHex(x, 256))) })),
+    proxiedPool: true,
+    // Two extrinsics per operator on their way into a block: a retraction also puts back a nonce with a later one pooled behind it.
+    trader: { batchSize: 8, batchMs: 200, poolConcurrency: 2 },
+  })
+  ;({ redis, devnet, api, lifecycle, walkie, conn, trader, keyDir } = bed)
 })
 
 after(async () => {
-  await trader?.stop()
-  await conn?.stop()
-  await walkie?.stop()
-  await lifecycle?.stop()
-  await api?.disconnect()
-  await devnet?.stop()
-  await redis?.stop()
-  rmSync(keyDir, { recursive: true, force: true })
+  await bed?.stop()
 })
 
 test('forks retract blocks holding the trader\'s extrinsics: every job finishes once, in a final canonical block; no call twice, no nonce reused', async (t) => {

@@ -7,22 +7,20 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ApiPromise } from '@polkadot/api'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { u8aToHex } from '@polkadot/util'
-import { createChainConnection, type ChainConnection } from '../../src/common/chain.js'
-import { createTradeProducer, tradeJobId, type TradeProducer, type TradeJobResult } from '../../src/common/trade-queue.js'
+import { type ChainConnection } from '../../src/common/chain.js'
+import { tradeJobId, type TradeProducer, type TradeJobResult } from '../../src/common/trade-queue.js'
 import type { Devnet } from '../../src/devnet/index.js'
 import { poolSubAccount } from '../../src/devnet/para-runtime/index.js'
-import { createPoolDirectory, createTrader, loadLifecycleKey, walkiePoolSource, type Trader } from '../../src/trade/index.js'
+import { loadLifecycleKey, type Trader } from '../../src/trade/index.js'
 import type { Walkie } from '../../src/walkie/index.js'
 import { tempDir } from '../helpers/fs.js'
-import {
-  PHA, benchReport, connectApi, keyring, landedCalls, newWorker, noiseMessage, registrationPayload, sendFinal, startFakeLifecycle,
-  startRedis, startTradeDevnet, testLogger, traderWalkie, type FakeLifecycle, type TestRedis,
-} from './helpers.js'
+import { PHA, benchReport, keyring, landedCalls, newWorker, noiseMessage, registrationPayload, type FakeLifecycle, type TestRedis } from './helpers.js'
 
+import { startTraderBed, type TraderBed } from './bed.js'
+
+let bed: TraderBed
 let redis: TestRedis
 let devnet: Devnet
 let api: ApiPromise
@@ -37,34 +35,13 @@ const bob = k.addFromUri('//Bob')
 let keyDir: string
 
 before(async () => {
-  keyDir = mkdtempSync(join(tmpdir(), 'prb-trade-keys-'))
-  redis = await startRedis()
-  devnet = await startTradeDevnet()
-  api = await connectApi(devnet.paraUrl)
   // Pool 1 is run by //Bob as //Alice's proxy.
-  await sendFinal(api, api.tx.proxy.addProxy(bob.address, 'Any', 0), alice)
-  const chainIdentity = devnet.para.chain.byNumber(1)!.hash
-  lifecycle = await startFakeLifecycle(keyDir, chainIdentity, [{ pid: 0, operator: alice }, { pid: 1, operator: bob, real: alice }])
-  walkie = traderWalkie(chainIdentity, lifecycle.address)
-  await walkie.start()
-  conn = createChainConnection({ url: devnet.paraUrl, name: 'para', reconnect: { minMs: 50, maxMs: 500 } }, { logger: testLogger() })
-  conn.start()
-  const pools = createPoolDirectory({}, { source: walkiePoolSource(walkie), lifecycleKey: () => loadLifecycleKey(keyDir), logger: testLogger() })
-  trader = createTrader({ redisUrl: redis.url, batchSize: 30, batchMs: 500, progressLogMs: 0 }, { logger: testLogger(), chain: conn, pools })
-  await trader.start()
-  producer = createTradeProducer({ redisUrl: redis.url, reconcileMs: 500 }, { logger: testLogger() })
+  bed = await startTraderBed({ proxiedPool: true, trader: { batchSize: 30, batchMs: 500 }, producer: true })
+  ;({ redis, devnet, api, lifecycle, walkie, conn, trader, producer, keyDir } = bed)
 })
 
 after(async () => {
-  await producer?.close()
-  await trader?.stop()
-  await conn?.stop()
-  await walkie?.stop()
-  await lifecycle?.stop()
-  await api?.disconnect()
-  await devnet?.stop()
-  await redis?.stop()
-  rmSync(keyDir, { recursive: true, force: true })
+  await bed?.stop()
 })
 
 async function run<A extends Parameters<TradeProducer['enqueue']>[0]>(action: A, payload: Parameters<TradeProducer['enqueue']>[1] & object): Promise<TradeJobResult> {
