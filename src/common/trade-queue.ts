@@ -11,6 +11,9 @@ import Queue from 'bull'
 import { PrbError } from './errors.js'
 import type { Logger } from './logger.js'
 
+/** Actions whose same payload later on is a new intent (see Pending.intent). */
+const FRESH_INTENT_ACTIONS: ReadonlySet<string> = new Set(['ADD_WORKER', 'REMOVE_WORKER', 'RECLAIM_POOL_WORKER', 'START_COMPUTING', 'STOP_COMPUTING', 'RESTART_COMPUTING'])
+
 /** The job option carrying the producer's enqueue token (see Pending.intent). */
 export const INTENT_OPTION = 'prbIntent'
 
@@ -175,9 +178,11 @@ interface Pending {
    * This enqueue's token, in the job's options (`prbIntent`), kept when the job is added again after
    * Redis lost it: the trader answers a re-delivery of the same intent from what it remembers, but
    * sends a later intent with the same id (a worker added to a pool it left, started again after a
-   * stop) afresh.
+   * stop) afresh. Only pool and computing steps carry one (FRESH_INTENT_ACTIONS): a message (its
+   * content is its identity; it lands once) or a registration (its job id has its basis) asked for
+   * again is the same intent, answered from memory, never sent twice.
    */
-  intent: string
+  intent: string | undefined
   /** Added to Redis (reconcile leaves the others to enqueue). */
   added?: boolean
   /** Failed by Bull's bookkeeping: reconcile adds it again. */
@@ -214,7 +219,7 @@ export function createTradeProducer(o: TradeProducerOptions, deps: { logger: Log
   void queue.on('global:failed', (id: string, reason: unknown) => settle(String(id), false, reason))
 
   const add = (id: string, p: Pick<Pending, 'data' | 'intent'>) =>
-    queue.add(p.data, { jobId: id, attempts: 1, removeOnComplete: keep, removeOnFail: keep, [INTENT_OPTION]: p.intent } as Queue.JobOptions)
+    queue.add(p.data, { jobId: id, attempts: 1, removeOnComplete: keep, removeOnFail: keep, ...(p.intent ? { [INTENT_OPTION]: p.intent } : {}) } as Queue.JobOptions)
 
   const reconcile = async (): Promise<void> => {
     for (const [id, p] of [...pending]) {
@@ -257,7 +262,7 @@ export function createTradeProducer(o: TradeProducerOptions, deps: { logger: Log
       const data = { action, payload } as TradeJobData
       const id = tradeJobId(data, opts?.basis)
       const known = pending.get(id)
-      const entry: Pending = known ?? { data, intent: randomUUID(), waiters: [] }
+      const entry: Pending = known ?? { data, intent: FRESH_INTENT_ACTIONS.has(action) ? randomUUID() : undefined, waiters: [] }
       const result = new Promise<TradeJobResult>((resolve, reject) => entry.waiters.push({ resolve, reject }))
       result.catch(() => undefined)
       if (known) return { jobId: id, result }
