@@ -1,5 +1,5 @@
 /**
- * The devnet pRuntime's direct SCALE decoders (scale-requests.ts) against the type registry's strict
+ * The direct SCALE decoders of pRuntime's requests (common/sync-request.ts) against the type registry's strict
  * decoding (bridge-types decodeExact): the same bytes out for good input, and a refusal for every
  * input pRuntime's parity-scale-codec refuses (non-canonical compacts, bad Option tags, DigestItem
  * variants sp_runtime does not have, truncated input, bytes left over).
@@ -8,8 +8,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { u8aConcat, u8aToHex } from '@polkadot/util'
 import type { Header } from '@polkadot/types/interfaces'
-import { bridgeRegistry, decodeStorageState, decodeSyncCombinedHeadersReq, encodeStorageState, encodeSyncCombinedHeadersReq } from '../../src/common/bridge-types.js'
-import { decodeStoragePairs, decodeSyncCombinedHeaders, ScaleInputError } from '../../src/devnet/pruntime/scale-requests.js'
+import { bridgeRegistry, decodeAuthoritySetChange, decodeExact, decodeStorageState, decodeSyncCombinedHeadersReq, encodeStorageState, encodeSyncCombinedHeadersReq } from '../../src/common/bridge-types.js'
+import { decodeStoragePairs, decodeSyncCombinedHeaders, ScaleInputError } from '../../src/common/sync-request.js'
 import { encodeStoragePairs } from '../../src/lifecycle/sync/fast-sync.js'
 
 const mkHeader = (number: number, logs: unknown[] = []) =>
@@ -35,7 +35,10 @@ test('SyncCombinedHeadersReq: the same headers, justifications and proof as the 
     assert.deepEqual(fast.relay.map((h) => h.justification && u8aToHex(h.justification)), slow.relaychainHeaders.map((h) => h.justification && u8aToHex(h.justification)))
     assert.deepEqual(fast.para.map((h) => u8aToHex(h)), slow.parachainHeaders.map((h) => u8aToHex(h.toU8a())))
     assert.deepEqual(fast.proof.map((p) => u8aToHex(p)), slow.proof.map((p) => u8aToHex(p)))
-    assert.equal(fast.hasAuthoritySetChange, change)
+    assert.equal(fast.authoritySetChange !== null, change)
+    // the raw slices the lifecycle's merge copies unchanged
+    if (change) assert.deepEqual(decodeAuthoritySetChange(fast.authoritySetChange!), slow.authoritySetChange)
+    assert.deepEqual(decodeExact('StorageProof', fast.proofBytes).toJSON(), slow.proof.map((p) => u8aToHex(p)))
   }
 })
 
@@ -64,7 +67,8 @@ test('SyncCombinedHeadersReq: refused wherever the strict registry decoder refus
 })
 
 test('StorageState: the same pairs as the registry decoder, refused when malformed', () => {
-  const pairs: Array<[string, string]> = [['0x01', '0x'], ['0x' + 'ab'.repeat(40), '0x' + 'cd'.repeat(300)]]
+  // lengths in each compact mode: 1 byte (< 64), 2 bytes (< 16384), 4 bytes
+  const pairs: Array<[string, string]> = [['0x01', '0x'], ['0x' + 'ab'.repeat(40), '0x' + 'cd'.repeat(300)], ['0x' + 'EF'.repeat(63), '0x' + '01'.repeat(20_000)]]
   const body = encodeStorageState(pairs)
   assert.deepEqual(decodeStoragePairs(body).map(([k, v]) => [u8aToHex(k), u8aToHex(v)]), decodeStorageState(body).map(([k, v]) => [u8aToHex(k), u8aToHex(v)]))
   assert.throws(() => decodeStoragePairs(body.subarray(0, body.length - 1)), ScaleInputError)
@@ -73,4 +77,6 @@ test('StorageState: the same pairs as the registry decoder, refused when malform
   assert.equal(u8aToHex(encodeStoragePairs(pairs)), u8aToHex(body))
   assert.equal(u8aToHex(encodeStoragePairs([])), u8aToHex(encodeStorageState([])))
   assert.throws(() => encodeStoragePairs([['0x01', '0xzz']]), /not hex/)
+  assert.throws(() => encodeStoragePairs([['0x01', '0x0']]), /not hex/)
+  assert.throws(() => encodeStoragePairs([['01', '0x00']]), /not hex/)
 })

@@ -11,9 +11,20 @@ import { componentLogger } from '../../common/logger.js'
 import type { TrieVersion } from '../../common/trie.js'
 import { loadOrCreateIdentity, type WorkerIdentity } from './identity.js'
 import { Phactory } from './phactory.js'
-import { createPruntimeServer, type Faults, type PruntimeServer } from './server.js'
+import { clearDecodedRequests, createPruntimeServer, type Faults, type PruntimeServer } from './server.js'
+import { clearSharedStates } from './para-state.js'
 
 export { Phactory, type PhactoryOptions } from './phactory.js'
+
+/**
+ * The simulated workers of a process share what one of them computed (decoded requests, state
+ * transitions, checks; keyed by their exact inputs), so a hundred workers cost about one. A
+ * benchmark of one worker's own cost clears them first, or it measures another worker's work.
+ */
+export function clearSharedWork(): void {
+  clearDecodedRequests()
+  clearSharedStates()
+}
 export { PRuntimeError } from './errors.js'
 export type { Faults } from './server.js'
 export { Feeder, feedWorker, type FeedOptions, type RpcSender } from './feeder.js'

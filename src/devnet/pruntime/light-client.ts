@@ -6,6 +6,7 @@
  * commits it, so a rejected call changes nothing.
  */
 import { u8aConcat, compactToU8a, u8aToHex } from '@polkadot/util'
+import { blake2AsU8a } from '@polkadot/util-crypto'
 import {
   decodeHeader,
   findScheduledChange,
@@ -17,6 +18,7 @@ import {
 import { verifyProof, TrieProofError } from '../../common/trie.js'
 import { PRuntimeError } from './errors.js'
 import { parasHeadsKey } from './storage-keys.js'
+import { headerNumber, type RelayHeaderIn } from '../../common/sync-request.js'
 
 export interface RelayState {
   authorities: Authority[]
@@ -36,11 +38,7 @@ export interface ParaHeaderState {
   nextParaHeaderNumber: number
 }
 
-export interface RelayHeaderIn {
-  /** SCALE bytes of the header. */
-  encoded: Uint8Array
-  justification: Uint8Array | null
-}
+export type { RelayHeaderIn } from '../../common/sync-request.js'
 
 export interface Decoded {
   header: PlainHeader
@@ -91,22 +89,22 @@ function memo<T>(cache: WeakMap<object, Map<string, T>>, input: object, key: str
   return v
 }
 
-/** A SCALE header's number (Compact<u32> after the 32-byte parent hash), without decoding the rest. */
-function headerNumber(encoded: Uint8Array): number {
+/** A header's number: from its decoding when made already, else read from its bytes alone. */
+function numberOf(encoded: Uint8Array): number {
   const cached = decodedHeaders.get(encoded)
   if (cached) return cached.header.number
-  if (encoded.length < 33) return decodeOne(encoded).header.number // too short: let the decoder say why
-  const b0 = encoded[32]!
-  switch (b0 & 3) {
-    case 0:
-      return b0 >>> 2
-    case 1:
-      return (b0 | (encoded[33]! << 8)) >>> 2
-    case 2:
-      return ((b0 | (encoded[33]! << 8) | (encoded[34]! << 16)) >>> 2) + encoded[35]! * (1 << 22)
-    default:
-      return decodeOne(encoded).header.number
+  try {
+    return headerNumber(encoded)
+  } catch {
+    return decodeOne(encoded).header.number // let the decoder say why
   }
+}
+
+/** Whether `b` holds `expected` at `at`. */
+function sameBytes(b: Uint8Array, at: number, expected: Uint8Array): boolean {
+  if (b.length < at + expected.length) return false
+  for (let i = 0; i < expected.length; i++) if (b[at + i] !== expected[i]) return false
+  return true
 }
 
 function decodeOne(encoded: Uint8Array): Decoded {
@@ -148,34 +146,43 @@ function provenValue(root: string, proof: Uint8Array[], key: string): string | n
 
 /**
  * Validate a relay header batch. Returns the new relay state and the synced-to number, plus the
- * state roots of the accepted headers (solo mode feeds them to block dispatch).
+ * accepted headers' bytes (solo mode reads their state roots).
  */
-export function syncRelayHeaders(state: RelayState, batch: RelayHeaderIn[]): { next: RelayState; syncedTo: number; accepted: Decoded[] } {
+export function syncRelayHeaders(state: RelayState, batch: RelayHeaderIn[]): { next: RelayState; syncedTo: number; accepted: Uint8Array[] } {
   return memo(relayResults, batch, relayKey(state), () => validateRelayHeaders(state, batch))
+}
+
+/** A decoded relay header (solo mode's state roots). */
+export function decodeRelayHeader(encoded: Uint8Array): PlainHeader {
+  return decodeOne(encoded).header
 }
 
 function validateRelayHeaders(
   state: RelayState,
   batch: RelayHeaderIn[],
-): { next: RelayState; syncedTo: number; accepted: Decoded[] } {
-  const all = batch.map((h) => ({ ...decodeOne(h.encoded), justification: h.justification }))
-  const headers = all.filter((h) => h.header.number >= state.nextHeaderNumber)
+): { next: RelayState; syncedTo: number; accepted: Uint8Array[] } {
+  // A catch-up batch holds thousands of headers: each is checked by its number, its parent hash
+  // and its own hash as bytes (the request decoder walked its structure already); only the last
+  // one, whose justification and digest matter, is decoded whole.
+  const headers = batch.filter((h) => numberOf(h.encoded) >= state.nextHeaderNumber)
   if (headers.length === 0) return { next: state, syncedTo: state.nextHeaderNumber - 1, accepted: [] }
   const first = headers[0]!
-  if (first.header.number !== state.nextHeaderNumber) throw new PRuntimeError('BlockNumberMismatch')
-  const last = headers[headers.length - 1]!
-  if (!last.justification) throw new PRuntimeError('MissingJustification')
+  if (numberOf(first.encoded) !== state.nextHeaderNumber) throw new PRuntimeError('BlockNumberMismatch')
+  const lastIn = headers[headers.length - 1]!
+  if (!lastIn.justification) throw new PRuntimeError('MissingJustification')
+  let prevHash = blake2AsU8a(first.encoded, 256)
+  let prevNumber = state.nextHeaderNumber
   for (let i = 1; i < headers.length; i++) {
-    const prev = headers[i - 1]!
-    const cur = headers[i]!
-    if (cur.header.parentHash.toLowerCase() !== prev.hash || cur.header.number !== prev.header.number + 1) {
-      throw new PRuntimeError('HeaderHashMismatch')
-    }
+    const cur = headers[i]!.encoded
+    if (numberOf(cur) !== prevNumber + 1 || !sameBytes(cur, 0, prevHash)) throw new PRuntimeError('HeaderHashMismatch')
+    prevHash = i === headers.length - 1 ? prevHash : blake2AsU8a(cur, 256)
+    prevNumber++
   }
-  if (first.header.parentHash.toLowerCase() !== state.lastHash) {
+  if (u8aToHex(first.encoded.subarray(0, 32)) !== state.lastHash) {
     throw new PRuntimeError('HeaderValidateFailed(invalid ancestry proof)')
   }
-  const verdict = checkJustification(last.justification, state.authorities, state.setId, { hash: last.hash, number: last.header.number })
+  const last = decodeOne(lastIn.encoded)
+  const verdict = checkJustification(lastIn.justification, state.authorities, state.setId, { hash: last.hash, number: last.header.number })
   if (!verdict.ok) {
     if (verdict.error === 'error decoding justification for header') throw new PRuntimeError(`HeaderValidateFailed(${verdict.error})`)
     throw new PRuntimeError(`HeaderValidateFailed(bad justification for header: ${verdict.error})`)
@@ -203,7 +210,7 @@ function validateRelayHeaders(
       lastRelayStateRoot: last.header.stateRoot.toLowerCase(),
     },
     syncedTo: last.header.number,
-    accepted: headers,
+    accepted: headers.map((h) => h.encoded),
   }
 }
 
@@ -226,9 +233,9 @@ function validateParaHeaders(
 ): { relay: RelayState; para: ParaHeaderState; syncedTo: number; stateRoots: Array<[number, string]> } {
   // Below the next number (before a loaded state's block, or synced already) pRuntime drops a header
   // unexamined: only its number is read here, not the whole header and its hash.
-  const headers = batch.filter((b) => headerNumber(b) >= para.nextParaHeaderNumber).map((b) => ({ ...decodeOne(b), encoded: b }))
+  const headers = batch.filter((b) => numberOf(b) >= para.nextParaHeaderNumber)
   if (headers.length === 0) return { relay, para, syncedTo: para.nextParaHeaderNumber - 1, stateRoots: [] }
-  if (headers[0]!.header.number !== para.nextParaHeaderNumber) throw new PRuntimeError('BlockNumberMismatch')
+  if (numberOf(headers[0]!) !== para.nextParaHeaderNumber) throw new PRuntimeError('BlockNumberMismatch')
   const root = relay.lastRelayStateRoot
   if (!root) throw new PRuntimeError('RelaychainHeaderNotSynced')
   const last = headers[headers.length - 1]!
@@ -239,21 +246,32 @@ function validateParaHeaders(
     throw new PRuntimeError(`StorageProofFailed(${msg})`)
   }
   if (value === null || value === undefined) throw new PRuntimeError('StorageProofFailed(storage value unavailable)')
-  const expected = u8aToHex(u8aConcat(compactToU8a(last.encoded.length), last.encoded))
+  const expected = u8aToHex(u8aConcat(compactToU8a(last.length), last))
   if (value.toLowerCase() !== expected) throw new PRuntimeError('StorageProofFailed(storage value mismatch)')
-  for (let i = 1; i < headers.length; i++) {
-    const prev = headers[i - 1]!
-    const cur = headers[i]!
-    if (cur.header.parentHash.toLowerCase() !== prev.hash || cur.header.number !== prev.header.number + 1) {
-      throw new PRuntimeError('HeaderHashMismatch')
-    }
+  // Chained by bytes (number, parent hash = the previous header's hash); each state root is read
+  // at its place after the number, without decoding the rest of the header.
+  const stateRoots: Array<[number, string]> = []
+  let prevHash: Uint8Array | undefined
+  let n = para.nextParaHeaderNumber
+  for (const h of headers) {
+    const at = 32 + compactLength(h[32]!)
+    if (prevHash && (numberOf(h) !== n || !sameBytes(h, 0, prevHash))) throw new PRuntimeError('HeaderHashMismatch')
+    stateRoots.push([n, u8aToHex(h.subarray(at, at + 32))])
+    prevHash = blake2AsU8a(h, 256)
+    n++
   }
   return {
     relay: { ...relay, lastRelayStateRoot: null },
-    para: { ...para, nextParaHeaderNumber: last.header.number + 1 },
-    syncedTo: last.header.number,
-    stateRoots: headers.map((h) => [h.header.number, h.header.stateRoot.toLowerCase()]),
+    para: { ...para, nextParaHeaderNumber: n },
+    syncedTo: n - 1,
+    stateRoots,
   }
+}
+
+/** Bytes of a SCALE compact from its first byte (headers' numbers fit in 4). */
+function compactLength(b0: number): number {
+  const mode = b0 & 3
+  return mode === 0 ? 1 : mode === 1 ? 2 : mode === 2 ? 4 : (b0 >>> 2) + 5
 }
 
 /** `:grandpa_authorities` / Grandpa.Authorities value -> authority list, as pRuntime compares them. */

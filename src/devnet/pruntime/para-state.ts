@@ -194,6 +194,12 @@ const transitions = new LRUCache<string, ParaState>({ max: 8192 })
 /** Decoded states (genesis, LoadChainState) by the digest of their encoding. */
 const decodedStates = new LRUCache<string, ParaState>({ max: 16 })
 
+/** Forget every shared transition and decoded state (a benchmark measuring one worker's own cost). */
+export function clearSharedStates(): void {
+  transitions.clear()
+  decodedStates.clear()
+}
+
 export function changesDigest(changes: Iterable<StateChange>): string {
   const h = createHash('sha256')
   const len = Buffer.alloc(5)

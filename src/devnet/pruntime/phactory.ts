@@ -20,9 +20,9 @@ import {
 } from '../../common/bridge-types.js'
 import { makeDevnetIasReport } from '../attestation.js'
 import { PRuntimeError } from './errors.js'
-import { decodeStoragePairs } from './scale-requests.js'
+import { decodeStoragePairs } from '../../common/sync-request.js'
 import { identityFromSeed, type WorkerIdentity } from './identity.js'
-import { syncParaHeaders, syncRelayHeaders, sameAuthorities, type RelayHeaderIn, type RelayState, type ParaHeaderState } from './light-client.js'
+import { decodeRelayHeader, syncParaHeaders, syncRelayHeaders, sameAuthorities, type RelayHeaderIn, type RelayState, type ParaHeaderState } from './light-client.js'
 import { GRANDPA_AUTHORITIES_STORAGE_KEY, GRANDPA_CURRENT_SET_ID_KEY, PARACHAIN_ID_KEY, TIMESTAMP_NOW_KEY, offchainIngressKey, registryWorkersKey, sessionsKey, workerBindingsKey } from './storage-keys.js'
 import { type Challenge, challengesIn, isHit, OUTBOUND_MESSAGES_KEY } from './heartbeat.js'
 import { EgressQueue, MINING_REPORT_TOPIC, REGISTRY_EVENT_TOPIC, benchReportPayload, heartbeatPayload } from './egress.js'
@@ -311,7 +311,12 @@ export class Phactory {
     rt.relay = next
     if (accepted.length > 0) {
       rt.waitingForParaHeaders = rt.isParachain
-      if (!rt.isParachain) for (const h of accepted) rt.stateRoots.set(h.header.number, h.header.stateRoot.toLowerCase())
+      if (!rt.isParachain) {
+        for (const encoded of accepted) {
+          const h = decodeRelayHeader(encoded)
+          rt.stateRoots.set(h.number, h.stateRoot.toLowerCase())
+        }
+      }
     }
     return syncedTo
   }

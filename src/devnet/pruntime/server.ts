@@ -23,7 +23,7 @@ import {
   decodeSyncParachainHeaderReq,
 } from '../../common/bridge-types.js'
 import type { RelayHeaderIn } from './light-client.js'
-import { decodeSyncCombinedHeaders } from './scale-requests.js'
+import { decodeSyncCombinedHeaders } from '../../common/sync-request.js'
 import { PRuntimeDecodeError, PRuntimeError } from './errors.js'
 import { sign } from './identity.js'
 import type { Phactory } from './phactory.js'
@@ -147,6 +147,11 @@ const BIN_API: Record<string, (p: Phactory, body: Uint8Array) => Promise<Json> |
  * registry) cost more than the checks. The decoded values are read-only to the workers.
  */
 const decodedRequests = new LRUCache<string, object>({ max: 128 })
+
+/** Forget the shared decoded requests (a benchmark measuring one worker's own cost). */
+export function clearDecodedRequests(): void {
+  decodedRequests.clear()
+}
 
 function decodedOnce<T extends object>(action: string, body: Uint8Array, decode: (b: Uint8Array) => T): T {
   const key = `${action}:${createHash('sha256').update(body).digest('hex')}`

@@ -1,6 +1,7 @@
 /**
- * Direct SCALE decoders for the devnet pRuntime's hottest inputs: SyncCombinedHeadersReq (every
- * header range) and StorageState (InitRuntime's genesis, LoadChainState). Decoding these through the
+ * Direct SCALE decoders of pRuntime's hottest inputs: SyncCombinedHeadersReq (every header range; the
+ * devnet pRuntime checks it, the lifecycle merges consecutive ones) and StorageState (InitRuntime's
+ * genesis, LoadChainState). Decoding these through the
  * polkadot-js type registry built a codec object per header, digest item and byte vector, then
  * re-encoded everything to check canonicity and to get each header's bytes back: that was most of a
  * header sync's time. Here the bytes are walked once and headers come out as slices of the request.
@@ -10,7 +11,12 @@
  * Option tags are 0 or 1, DigestItem variants are those of sp_runtime (Other 0, Consensus 4, Seal 5,
  * PreRuntime 6, RuntimeEnvironmentUpdated 8), and no byte may be left over.
  */
-import type { RelayHeaderIn } from './light-client.js'
+
+/** One relay header of a request: its SCALE bytes and its justification, if any. */
+export interface RelayHeaderIn {
+  encoded: Uint8Array
+  justification: Uint8Array | null
+}
 
 export class ScaleInputError extends Error {
   override name = 'ScaleInputError'
@@ -112,12 +118,24 @@ class Reader {
   }
 }
 
+/** A SCALE header's number (the Compact<u32> after its 32-byte parent hash), without decoding the rest. */
+export function headerNumber(encoded: Uint8Array): number {
+  const r = new Reader(encoded, 'Header')
+  r.skip(32)
+  return r.compact()
+}
+
 export interface SyncCombinedHeaders {
   relay: RelayHeaderIn[]
-  /** Present and well-formed when given; pRuntime does not use it (the justifications carry the set). */
-  hasAuthoritySetChange: boolean
+  /**
+   * The encoded Some payload (AuthoritySetChange) when given, else null; well-formed when present.
+   * The devnet pRuntime does not use it (the last header's ScheduledChange carries the set).
+   */
+  authoritySetChange: Uint8Array | null
   para: Uint8Array[]
   proof: Uint8Array[]
+  /** The encoded StorageProof (Vec<Vec<u8>>) as it came. */
+  proofBytes: Uint8Array
 }
 
 /** SyncCombinedHeadersReq { relaychain_headers: Vec<HeaderToSync>, authority_set_change: Option<AuthoritySetChange>, parachain_headers: Vec<Header>, proof: StorageProof }. */
@@ -130,19 +148,23 @@ export function decodeSyncCombinedHeaders(body: Uint8Array): SyncCombinedHeaders
     const justification = r.option() ? r.bytes() : null
     relay.push({ encoded, justification })
   }
-  const hasAuthoritySetChange = r.option()
-  if (hasAuthoritySetChange) {
+  let authoritySetChange: Uint8Array | null = null
+  if (r.option()) {
+    const start = r.pos
     const authorities = r.compact()
     r.skip(authorities * 40) // ([u8; 32], u64) each
     r.skip(8) // set id
     r.byteVecs() // its proof
+    authoritySetChange = body.subarray(start, r.pos)
   }
   const m = r.compact()
   const para: Uint8Array[] = []
   for (let i = 0; i < m; i++) para.push(r.header())
+  const proofStart = r.pos
   const proof = r.byteVecs()
+  const proofBytes = body.subarray(proofStart, r.pos)
   r.end()
-  return { relay, hasAuthoritySetChange, para, proof }
+  return { relay, authoritySetChange, para, proof, proofBytes }
 }
 
 /** StorageState: Vec<(Vec<u8>, Vec<u8>)> (InitRuntime's genesis state, LoadChainState's state). */
