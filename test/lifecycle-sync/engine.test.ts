@@ -18,6 +18,7 @@ let walkie: Walkie
 let engine: SyncEngine
 const events: SyncWorkerEvent[] = []
 const fetches = new Map<string, number>()
+let headerRequests = 0
 
 before(async () => {
   dn = await startDevnetWith({ history: 160 }, logger)
@@ -25,7 +26,10 @@ before(async () => {
   dp = await startWalkieDp(dn, logger)
   await waitFor(() => caughtUp(dp.dp, dn), 60_000, () => describeProgress(dp.dp, dn))
   walkie = await lifecycleWalkie([dp.dp], logger)
-  engine = startEngine(walkie, logger, {}, { blobFetch: (k) => fetches.set(k, (fetches.get(k) ?? 0) + 1) })
+  engine = startEngine(walkie, logger, {}, {
+    blobFetch: (k) => fetches.set(k, (fetches.get(k) ?? 0) + 1),
+    request: (r) => { if (r.action === 'sync_combined_headers') headerRequests++ },
+  })
   engine.events.on('worker', (e) => events.push(e))
 })
 
@@ -61,6 +65,9 @@ test('4 workers: InitRuntime, then to the head of both chains; every blob fetche
   const distinct = fetches.size
   const total = [...fetches.values()].reduce((a, b) => a + b, 0)
   assert.ok(total / distinct <= 1.5, `blob fetches per distinct key: ${total}/${distinct}`)
+  // 160 relay blocks: the data provider's ranges end every 8 (20 ranges), the authority set changes
+  // every 40. Consecutive ranges of one set go as one request: about 4 per worker, not 20.
+  assert.ok(headerRequests / 4 <= 7, `sync_combined_headers per worker: ${headerRequests / 4}`)
 })
 
 test('the workers follow new blocks', async () => {

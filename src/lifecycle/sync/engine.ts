@@ -72,7 +72,7 @@ export function createSyncEngine(options: SyncEngineOptions, deps: SyncEngineDep
     { infoPollMs: o.infoPollMs, blobGetTimeoutMs: o.blobGetTimeoutMs, ...(o.blobSecret ? { blobSecret: o.blobSecret } : {}) },
     { walkie: deps.walkie, logger: componentLogger(deps.logger, 'sync-datasource'), ...(deps.metrics?.blobFetch ? { onFetch: (k: string) => deps.metrics!.blobFetch!(k) } : {}) },
   )
-  const repo = createRepository({ lruSize: o.lruSize, lruMaxAgeMs: o.lruMaxAgeMs, disableLru: o.disableLru, queueSize: o.blobQueueSize, blocksPerDispatch: o.blocksPerDispatch }, dps)
+  const repo = createRepository({ lruSize: o.lruSize, lruMaxAgeMs: o.lruMaxAgeMs, disableLru: o.disableLru, queueSize: o.blobQueueSize, blocksPerDispatch: o.blocksPerDispatch, ...(o.headerMergeMaxBytes !== undefined ? { headerMergeMaxBytes: o.headerMergeMaxBytes } : {}) }, dps)
   let stateSource: ChainStateSource | undefined
   if (!o.disableFastSync && o.chainEndpoint) stateSource = createChainStateSource(o.chainEndpoint, componentLogger(deps.logger, 'sync-fast'))
   else log.info(o.disableFastSync ? 'fast sync off (PHALA_DISABLE_FAST_SYNC)' : 'fast sync off: no para endpoint to read the state from')

@@ -43,6 +43,8 @@ export interface SyncEngineOptions {
   infoRefreshMs?: number
   /** Para blocks per dispatch_block built from single-block blobs (default 32, at most 63). */
   blocksPerDispatch?: number
+  /** Byte bound of a header request merged from consecutive ranges (default 8 MiB; 0: a range per request, as upstream). */
+  headerMergeMaxBytes?: number
   /** Timeout of one blob fetch (upstream TIMEOUT_DP_GET 30 000 ms). */
   blobGetTimeoutMs?: number
 }

@@ -14,6 +14,7 @@ import { LRUCache } from 'lru-cache'
 import { decodeRangeMeta, type RangeMetaRecord } from '../../data_provider/index.js'
 import { PrbError } from '../../common/errors.js'
 import type { DataProviders } from './datasource.js'
+import { mergeHeaderRanges } from './header-merge.js'
 
 export class DataProviderInconsistentError extends PrbError {
   override name = 'DataProviderInconsistentError'
@@ -30,7 +31,21 @@ export interface RepositoryOptions {
   blocksPerDispatch: number
   /** Byte bound of the LRU (default 256 MiB). */
   lruMaxBytes?: number
+  /** Byte bound of a merged header request (default HEADER_MERGE_MAX_BYTES); 0: one range per request, as upstream. */
+  headerMergeMaxBytes?: number
 }
+
+/**
+ * Consecutive ranges go to pRuntime as one sync_combined_headers up to this size (header-merge.ts);
+ * far below pRuntime's 100 MiB body limit, and a few seconds of its work at most.
+ */
+export const HEADER_MERGE_MAX_BYTES = 8 * 1024 * 1024
+/** At most this many of the data provider's ranges in one merged request (blobs fetched at once). */
+const HEADER_MERGE_MAX_RANGES = 512
+/** Range metas asked for ahead of the one needed (guessed starts; see mergeFrom). */
+const META_LOOKAHEAD = 8
+/** A relay header's size, to stop fetching ranges once a merge would be full. */
+const APPROX_HEADER_BYTES = 160
 
 /** One prepared bin_api request; `id` is the same for every worker given the same bytes. */
 export interface PreparedRequest {
@@ -134,17 +149,94 @@ export function createRepository(o: RepositoryOptions, dps: DataProviders): Repo
   }
 
   const merged = new Map<string, Promise<Uint8Array>>()
+  const mergedHeaders = new Map<string, Promise<Uint8Array | null>>()
+  const mergeMaxBytes = o.headerMergeMaxBytes ?? HEADER_MERGE_MAX_BYTES
+
+  /** The header request of a range for a pRuntime whose next para header is `paraNext` (upstream's choice). */
+  const headerKey = (m: RangeMetaRecord, paraNext: number): string =>
+    // Upstream: the very first para header comes from the dry range ("justification from start").
+    paraNext === 1 ? m.drySyncHeaderReqKey : (m.blobSyncHeaderReqKey || m.drySyncHeaderReqKey)
+  /** The last relay and para numbers the request of headerKey(m, paraNext) delivers. */
+  const coverage = (m: RangeMetaRecord, paraNext: number): { relay: number; para: number } =>
+    paraNext !== 1 && m.blobSyncHeaderReqKey
+      ? { relay: m.blobParentStopBlock, para: m.blobParaStopBlock }
+      : { relay: m.parentStopBlock, para: m.paraStopBlock }
+
+  /**
+   * The ranges after `first` joined to it while they stay in one authority set (the data provider
+   * marks the range where the set changes with a new latestSetId), up to HEADER_MERGE_MAX_RANGES;
+   * their blobs are fetched together. Null when nothing follows (the first range is sent alone).
+   */
+  const mergeFrom = async (first: RangeMetaRecord, firstBody: Uint8Array, headernum: number, paraHeadernum: number): Promise<Uint8Array | null> => {
+    const bodies: Array<Promise<Uint8Array | null>> = [Promise.resolve(firstBody)]
+    // Each range's meta names where the next one starts, but ranges are mostly of one length (the
+    // data provider's justification period): the metas of the next few are asked for at once, at
+    // the starts that length predicts, instead of one round trip after the other. A wrong guess is
+    // one read too many.
+    const asked = new Map<number, Promise<RangeMetaRecord | null>>()
+    const metaAt = (n: number): Promise<RangeMetaRecord | null> => {
+      let p = asked.get(n)
+      if (!p) {
+        p = meta(n)
+        p.catch(() => undefined)
+        asked.set(n, p)
+      }
+      return p
+    }
+    let m = first
+    let from = headernum
+    let paraNext = paraHeadernum
+    let approxBytes = firstBody.byteLength
+    for (;;) {
+      const c = coverage(m, paraNext)
+      if (c.para >= paraNext) paraNext = c.para + 1
+      if (bodies.length >= HEADER_MERGE_MAX_RANGES || approxBytes > mergeMaxBytes) break
+      const length = Math.max(1, c.relay + 1 - from)
+      for (let k = 1; k <= META_LOOKAHEAD; k++) void metaAt(c.relay + 1 + k * length)
+      from = c.relay + 1
+      const next = await metaAt(c.relay + 1)
+      if (!next || next.parentStartBlock > c.relay + 1) break
+      const key = headerKey(next, paraNext)
+      const body = get(key, 'immutable')
+      body.catch(() => undefined)
+      bodies.push(body)
+      approxBytes += (coverage(next, paraNext).relay - c.relay) * APPROX_HEADER_BYTES
+      if (next.latestSetId !== m.latestSetId) break // the set changes at its end: nothing can follow it
+      m = next
+    }
+    if (bodies.length < 2) return null
+    const got: Uint8Array[] = []
+    for (const b of await Promise.all(bodies.map((b) => b.catch(() => null)))) {
+      if (!b) break
+      got.push(b)
+    }
+    const r = mergeHeaderRanges(got, headernum, paraHeadernum, mergeMaxBytes)
+    if (!r) return null
+    lru?.set(`prb:headers:${headernum}:${paraHeadernum}`, r.body)
+    return r.body
+  }
+
 
   return {
     get,
     async headers(headernum, paraHeadernum) {
       const m = await meta(headernum)
       if (!m) return null
-      // Upstream: the very first para header comes from the dry range ("justification from start").
-      const key = paraHeadernum === 1 ? m.drySyncHeaderReqKey : (m.blobSyncHeaderReqKey || m.drySyncHeaderReqKey)
+      const key = headerKey(m, paraHeadernum)
       const body = await get(key, 'immutable')
       if (!body) throw new DataProviderInconsistentError(`the data provider names ${key} in the RangeMeta at ${m.parentStartBlock} but does not have it; retrying`)
-      return { action: 'sync_combined_headers', id: key, body }
+      const single: PreparedRequest = { action: 'sync_combined_headers', id: key, body }
+      if (mergeMaxBytes <= 0) return single
+      const id = `prb:headers:${headernum}:${paraHeadernum}`
+      const cached = lru?.get(id)
+      if (cached) return { action: 'sync_combined_headers', id, body: cached }
+      let p = mergedHeaders.get(id)
+      if (!p) {
+        p = mergeFrom(m, body, headernum, paraHeadernum).finally(() => mergedHeaders.delete(id))
+        mergedHeaders.set(id, p)
+      }
+      const merged = await p
+      return merged ? { action: 'sync_combined_headers', id, body: merged } : single
     },
     async blocks(blocknum, paraHeadernum) {
       const last = paraHeadernum - 1

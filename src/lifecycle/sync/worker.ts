@@ -467,7 +467,11 @@ export class SyncWorker {
     }
     void (async () => {
       const provable = await this.#ctx.repo.provableParaHead(relayGenesis + 1, dpi.parentProcessedHeight)
-      if (provable !== null && provable - 1 >= fast.minBlocks && dpi.paraProcessedHeight - 1 >= fast.minBlocks) await fast.source.stateAt(provable - 1)
+      if (provable !== null && provable - 1 >= fast.minBlocks && dpi.paraProcessedHeight - 1 >= fast.minBlocks) {
+        // and the first header request after the load (see #fastSync)
+        this.#ctx.repo.headers(relayGenesis + 1, provable - 1).catch(() => undefined)
+        await fast.source.stateAt(provable - 1)
+      }
     })().catch(() => undefined)
   }
 
@@ -475,6 +479,9 @@ export class SyncWorker {
     const fast = this.#ctx.fastSync!
     try {
       this.#say(`Fast sync: loading the chain state at para block ${block}...`)
+      // The first header request after the load (pRuntime then expects para header `block`), built
+      // while the state is read and loaded: its ranges are fetched and merged meanwhile.
+      this.#ctx.repo.headers(this.#heights.headernum, block).catch(() => undefined)
       const state = await fast.source.stateAt(block)
       signal.throwIfAborted()
       await this.#ctx.client.prpc('LoadChainState', 'pruntime_rpc.ChainState', 'google.protobuf.Empty', { blockNumber: block, encodedState: state }, signal)
