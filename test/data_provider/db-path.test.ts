@@ -25,7 +25,9 @@ function run(dbPath: string, asNobody = false) {
     PHALA_CHAIN_ENDPOINT: 'ws://127.0.0.1:9',
   }
   const [cmd, args] = asNobody
-    ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ENTRY]]
+    // CAP_DAC_READ_SEARCH kept: nobody reads the entry wherever the checkout is (a `mktemp -d`
+    // clone is 0700), while its writes are still checked, which is what the test is about.
+    ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search', process.execPath, ENTRY]]
     : [process.execPath, [ENTRY]]
   const started = Date.now()
   const r = spawnSync(cmd, args, { env, encoding: 'utf8', timeout: 30_000 })
