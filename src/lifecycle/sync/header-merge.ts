@@ -12,7 +12,7 @@
  */
 import { decodeConsensusLog, decodeHeader, GRANDPA_ENGINE_ID } from '../../common/grandpa.js'
 import { decodeSyncCombinedHeaders, headerNumber, type SyncCombinedHeaders } from '../../common/sync-request.js'
-import { compact, concat } from '../../data_provider/scale.js'
+import { compact } from '../../data_provider/index.js'
 
 export interface MergedHeaders {
   body: Uint8Array
@@ -96,3 +96,4 @@ export function mergeHeaderRanges(bodies: readonly Uint8Array[], relayNext: numb
 
 const NONE = Uint8Array.of(0)
 const SOME = Uint8Array.of(1)
+const concat = (parts: Uint8Array[]): Uint8Array => Buffer.concat(parts)

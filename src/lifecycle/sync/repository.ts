@@ -192,7 +192,9 @@ export function createRepository(o: RepositoryOptions, dps: DataProviders): Repo
       if (c.para >= paraNext) paraNext = c.para + 1
       if (bodies.length >= HEADER_MERGE_MAX_RANGES || approxBytes > mergeMaxBytes) break
       const length = Math.max(1, c.relay + 1 - from)
-      for (let k = 1; k <= META_LOOKAHEAD; k++) void metaAt(c.relay + 1 + k * length)
+      // (not beyond what the data provider has: at the tip nothing is guessed)
+      const top = dps.info()?.parentProcessedHeight ?? 0
+      for (let k = 1; k <= META_LOOKAHEAD && c.relay + 1 + k * length <= top; k++) void metaAt(c.relay + 1 + k * length)
       from = c.relay + 1
       const next = await metaAt(c.relay + 1)
       if (!next || next.parentStartBlock > c.relay + 1) break
