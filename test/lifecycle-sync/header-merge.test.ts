@@ -51,6 +51,7 @@ test('consecutive ranges become one request: every relay header, the last justif
   assert.ok(m)
   assert.equal(m.ranges, 3)
   assert.equal(m.relayTo, 24)
+  assert.equal(m.paraNext, 10, 'the pRuntime expects para header 10 next')
   const d = decodeSyncCombinedHeadersReq(m.body) // strict: no byte left over, canonical compacts
   assert.deepEqual(numbersOf(d.relaychainHeaders), range1(1, 24))
   assert.deepEqual(d.relaychainHeaders.map((h) => h.justification && u8aToHex(h.justification)), [...Array(23).fill(null), '0xaa18'])

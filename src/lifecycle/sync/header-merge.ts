@@ -19,6 +19,8 @@ export interface MergedHeaders {
   /** How many of the given ranges it holds (≥ 2). */
   ranges: number
   relayTo: number
+  /** The pRuntime's next para header once it took the request. */
+  paraNext: number
 }
 
 const GRANDPA_ID = Buffer.from(GRANDPA_ENGINE_ID.slice(2), 'hex')
@@ -53,7 +55,7 @@ export function mergeHeaderRanges(bodies: readonly Uint8Array[], relayNext: numb
   let bytes = 0
   let expectRelay = relayNext
   let expectPara = paraNext
-  let best: { ranges: number; relay: number; para: number; last: SyncCombinedHeaders; justification: Uint8Array; relayTo: number } | undefined
+  let best: { ranges: number; relay: number; para: number; last: SyncCombinedHeaders; justification: Uint8Array; relayTo: number; paraNext: number } | undefined
   for (let i = 0; i < bodies.length; i++) {
     let d: SyncCombinedHeaders
     try {
@@ -78,7 +80,7 @@ export function mergeHeaderRanges(bodies: readonly Uint8Array[], relayNext: numb
     // (or when no para header is sent at all).
     const lastPara = d.para[d.para.length - 1]
     if (para.length === 0 || (lastPara !== undefined && headerNumber(lastPara) === expectPara - 1)) {
-      best = { ranges: i + 1, relay: relay.length, para: para.length, last: d, justification: last.justification, relayTo: expectRelay - 1 }
+      best = { ranges: i + 1, relay: relay.length, para: para.length, last: d, justification: last.justification, relayTo: expectRelay - 1, paraNext: expectPara }
     }
     if (d.authoritySetChange !== null || changesAuthorities(last.encoded)) break
   }
@@ -91,7 +93,7 @@ export function mergeHeaderRanges(bodies: readonly Uint8Array[], relayNext: numb
   }
   const change = best.last.authoritySetChange
   parts.push(change ? concat([SOME, change]) : NONE, compact(best.para), ...para.slice(0, best.para), best.para > 0 ? best.last.proofBytes : compact(0))
-  return { body: concat(parts), ranges: best.ranges, relayTo: best.relayTo }
+  return { body: concat(parts), ranges: best.ranges, relayTo: best.relayTo, paraNext: best.paraNext }
 }
 
 const NONE = Uint8Array.of(0)

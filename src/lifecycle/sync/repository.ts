@@ -52,6 +52,13 @@ export interface PreparedRequest {
   action: 'sync_combined_headers' | 'dispatch_block'
   id: string
   body: Uint8Array
+  /** A header request: the pRuntime's next header numbers once it took it (to prepare the request after it meanwhile). */
+  after?: NextHeaders
+}
+
+export interface NextHeaders {
+  headernum: number
+  paraHeadernum: number
 }
 
 export interface Repository {
@@ -149,7 +156,9 @@ export function createRepository(o: RepositoryOptions, dps: DataProviders): Repo
   }
 
   const merged = new Map<string, Promise<Uint8Array>>()
-  const mergedHeaders = new Map<string, Promise<Uint8Array | null>>()
+  const mergedHeaders = new Map<string, Promise<{ body: Uint8Array; after: NextHeaders } | null>>()
+  /** Where each merged request leaves the pRuntime (its body is in the LRU). */
+  const mergedAfter = new LRUCache<string, NextHeaders>({ max: 4096 })
   const mergeMaxBytes = o.headerMergeMaxBytes ?? HEADER_MERGE_MAX_BYTES
 
   /** The header request of a range for a pRuntime whose next para header is `paraNext` (upstream's choice). */
@@ -167,7 +176,7 @@ export function createRepository(o: RepositoryOptions, dps: DataProviders): Repo
    * marks the range where the set changes with a new latestSetId), up to HEADER_MERGE_MAX_RANGES;
    * their blobs are fetched together. Null when nothing follows (the first range is sent alone).
    */
-  const mergeFrom = async (first: RangeMetaRecord, firstBody: Uint8Array, headernum: number, paraHeadernum: number): Promise<Uint8Array | null> => {
+  const mergeFrom = async (first: RangeMetaRecord, firstBody: Uint8Array, headernum: number, paraHeadernum: number): Promise<{ body: Uint8Array; after: NextHeaders } | null> => {
     const bodies: Array<Promise<Uint8Array | null>> = [Promise.resolve(firstBody)]
     // Each range's meta names where the next one starts, but ranges are mostly of one length (the
     // data provider's justification period): the metas of the next few are asked for at once, at
@@ -214,8 +223,11 @@ export function createRepository(o: RepositoryOptions, dps: DataProviders): Repo
     }
     const r = mergeHeaderRanges(got, headernum, paraHeadernum, mergeMaxBytes)
     if (!r) return null
-    lru?.set(`prb:headers:${headernum}:${paraHeadernum}`, r.body)
-    return r.body
+    const id = `prb:headers:${headernum}:${paraHeadernum}`
+    const after = { headernum: r.relayTo + 1, paraHeadernum: r.paraNext }
+    lru?.set(id, r.body)
+    mergedAfter.set(id, after)
+    return { body: r.body, after }
   }
 
 
@@ -227,18 +239,20 @@ export function createRepository(o: RepositoryOptions, dps: DataProviders): Repo
       const key = headerKey(m, paraHeadernum)
       const body = await get(key, 'immutable')
       if (!body) throw new DataProviderInconsistentError(`the data provider names ${key} in the RangeMeta at ${m.parentStartBlock} but does not have it; retrying`)
-      const single: PreparedRequest = { action: 'sync_combined_headers', id: key, body }
+      const c = coverage(m, paraHeadernum)
+      const single: PreparedRequest = { action: 'sync_combined_headers', id: key, body, after: { headernum: c.relay + 1, paraHeadernum: c.para >= paraHeadernum ? c.para + 1 : paraHeadernum } }
       if (mergeMaxBytes <= 0) return single
       const id = `prb:headers:${headernum}:${paraHeadernum}`
       const cached = lru?.get(id)
-      if (cached) return { action: 'sync_combined_headers', id, body: cached }
+      const cachedAfter = mergedAfter.get(id)
+      if (cached && cachedAfter) return { action: 'sync_combined_headers', id, body: cached, after: cachedAfter }
       let p = mergedHeaders.get(id)
       if (!p) {
         p = mergeFrom(m, body, headernum, paraHeadernum).finally(() => mergedHeaders.delete(id))
         mergedHeaders.set(id, p)
       }
       const merged = await p
-      return merged ? { action: 'sync_combined_headers', id, body: merged } : single
+      return merged ? { action: 'sync_combined_headers', id, body: merged.body, after: merged.after } : single
     },
     async blocks(blocknum, paraHeadernum) {
       const last = paraHeadernum - 1
@@ -319,6 +333,7 @@ export function createRepository(o: RepositoryOptions, dps: DataProviders): Repo
     },
     clear() {
       lru?.clear()
+      mergedAfter.clear()
       volatile.clear()
     },
   }

@@ -425,6 +425,14 @@ export class SyncWorker {
 
   async #send(req: PreparedRequest, signal: AbortSignal): Promise<void> {
     const t0 = Date.now()
+    if (req.after) {
+      // The request after this one, prepared while pRuntime works on this one (its data provider
+      // round trips then cost nothing); met again, and handled, when the loop asks for it.
+      const n = req.after
+      const blocknum = this.#heights.blocknum
+      const next = blocknum < n.paraHeadernum ? this.#ctx.repo.blocks(blocknum, n.paraHeadernum) : this.#ctx.repo.headers(n.headernum, n.paraHeadernum)
+      next.catch(() => undefined)
+    }
     if (req.action === 'dispatch_block') {
       const r = await this.#binApi<{ dispatched_to: number }>('dispatch_block', req.body, signal)
       this.#heights = { ...this.#heights, blocknum: r.dispatched_to + 1 }
