@@ -18,10 +18,13 @@
  *   session 4 (78 requests of one range each, in one thread): ratio 4.9-11;
  *   now (ranges of one set merged into one request, the header check by bytes, the first request and
  *   the state prepared while InitRuntime and LoadChainState run):
- *     defaults (512 / 2400): 9 sync_combined_headers; fast 0.21-0.32 s, replay 4.8-7.2 s; ratio 23.2,
- *       23.1, 22.7 (replay first); ratio of medians 22.2-25.6;
+ *     defaults (512 / 2400): 9 sync_combined_headers; fast 0.21-0.33 s, replay 4.8-7.2 s; ratio 23.2,
+ *       23.1, 22.7 (replay first), 25.2 (with the next request prepared during the current one);
+ *       ratio of medians 21.9-25.6;
  *     256 / 100,000 (one set: 1 request): fast 0.19-0.29 s, replay 5.2-6.8 s; ratio 27.7;
- *     512 / 600 (Kusama's sessions: 34 requests): fast 0.38-0.55 s, replay 6.5-7.9 s; ratio 17.3.
+ *     512 / 600 (Kusama's sessions: 34 requests): fast 0.38-0.55 s, then 0.33-0.39 s with the next
+ *       request prepared meanwhile, replay 6.1-7.9 s; ratio 17.3, then 18.4 (each request ~5 ms of
+ *       the simulated pRuntime's: transfer, decode, 600 hashes, the justification).
  * Both runs send every relay header from the genesis pRuntime was initialised at (phactory's light
  * client checks each one's parent, and the chain's registry checks that genesis), so header sync is
  * the floor of fast sync; replay adds every para block's dispatch (a devnet block is a few storage
