@@ -244,12 +244,17 @@ export function grandpaDigestItem(log: GrandpaConsensusLog): string {
 }
 
 /** The first GRANDPA ScheduledChange in a header's digest (what pRuntime acts on), or undefined. */
-export function findScheduledChange(header: Header): { nextAuthorities: Authority[]; delay: number } | undefined {
+/** The GRANDPA consensus logs of a header's digest, in order, each decoded when reached (a malformed one throws then). */
+export function* grandpaLogs(header: Header): Generator<GrandpaConsensusLog> {
   for (const item of header.digest) {
     const b = hexToU8a(item)
     if (b[0] !== 4 || u8aToHex(b.subarray(1, 5)) !== GRANDPA_ENGINE_ID) continue
-    const r = new ScaleReader(b.subarray(5))
-    const log = decodeConsensusLog(r.bytes())
+    yield decodeConsensusLog(new ScaleReader(b.subarray(5)).bytes())
+  }
+}
+
+export function findScheduledChange(header: Header): { nextAuthorities: Authority[]; delay: number } | undefined {
+  for (const log of grandpaLogs(header)) {
     if (log.type === 'ScheduledChange') return { nextAuthorities: log.nextAuthorities, delay: log.delay }
   }
   return undefined

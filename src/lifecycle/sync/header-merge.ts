@@ -10,7 +10,7 @@
  * only at a request's last header), and at a range whose proof proves its last para header, so
  * that the proof sent matches the para headers sent.
  */
-import { decodeConsensusLog, decodeHeader, GRANDPA_ENGINE_ID } from '../../common/grandpa.js'
+import { decodeHeader, grandpaLogs } from '../../common/grandpa.js'
 import { decodeSyncCombinedHeaders, headerNumber, type SyncCombinedHeaders } from '../../common/sync-request.js'
 import { compact } from '../../data_provider/index.js'
 
@@ -23,21 +23,12 @@ export interface MergedHeaders {
   paraNext: number
 }
 
-const GRANDPA_ID = Buffer.from(GRANDPA_ENGINE_ID.slice(2), 'hex')
-
 /** A GRANDPA ScheduledChange or ForcedChange in the header's digest: pRuntime acts on it only as a request's last header. */
 export function changesAuthorities(header: Uint8Array): boolean {
-  for (const item of decodeHeader(header).digest) {
-    const b = Buffer.from(item.slice(2), 'hex')
-    if (b[0] !== 4 || !b.subarray(1, 5).equals(GRANDPA_ID)) continue
-    try {
-      // Consensus(engine, Vec<u8>): a compact length, then the log
-      const lenBytes = (b[5]! & 3) === 0 ? 1 : (b[5]! & 3) === 1 ? 2 : 4
-      const log = decodeConsensusLog(b.subarray(5 + lenBytes))
-      if (log.type === 'ScheduledChange' || log.type === 'ForcedChange') return true
-    } catch {
-      return true // unreadable: end the request here, as if it changed the set
-    }
+  try {
+    for (const log of grandpaLogs(decodeHeader(header))) if (log.type === 'ScheduledChange' || log.type === 'ForcedChange') return true
+  } catch {
+    return true // unreadable: end the request here, as if it changed the set
   }
   return false
 }
