@@ -176,7 +176,7 @@ export function createRepository(o: RepositoryOptions, dps: DataProviders): Repo
    * marks the range where the set changes with a new latestSetId), up to HEADER_MERGE_MAX_RANGES;
    * their blobs are fetched together. Null when nothing follows (the first range is sent alone).
    */
-  const mergeFrom = async (first: RangeMetaRecord, firstBody: Uint8Array, headernum: number, paraHeadernum: number): Promise<{ body: Uint8Array; after: NextHeaders } | null> => {
+  const mergeFrom = async (id: string, first: RangeMetaRecord, firstBody: Uint8Array, headernum: number, paraHeadernum: number): Promise<{ body: Uint8Array; after: NextHeaders } | null> => {
     const bodies: Array<Promise<Uint8Array | null>> = [Promise.resolve(firstBody)]
     // Each range's meta names where the next one starts, but ranges are mostly of one length (the
     // data provider's justification period): the metas of the next few are asked for at once, at
@@ -223,13 +223,11 @@ export function createRepository(o: RepositoryOptions, dps: DataProviders): Repo
     }
     const r = mergeHeaderRanges(got, headernum, paraHeadernum, mergeMaxBytes)
     if (!r) return null
-    const id = `prb:headers:${headernum}:${paraHeadernum}`
     const after = { headernum: r.relayTo + 1, paraHeadernum: r.paraNext }
     lru?.set(id, r.body)
     mergedAfter.set(id, after)
     return { body: r.body, after }
   }
-
 
   return {
     get,
@@ -248,7 +246,7 @@ export function createRepository(o: RepositoryOptions, dps: DataProviders): Repo
       if (cached && cachedAfter) return { action: 'sync_combined_headers', id, body: cached, after: cachedAfter }
       let p = mergedHeaders.get(id)
       if (!p) {
-        p = mergeFrom(m, body, headernum, paraHeadernum).finally(() => mergedHeaders.delete(id))
+        p = mergeFrom(id, m, body, headernum, paraHeadernum).finally(() => mergedHeaders.delete(id))
         mergedHeaders.set(id, p)
       }
       const merged = await p
