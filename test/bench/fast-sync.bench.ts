@@ -34,8 +34,7 @@ import { Session } from 'node:inspector/promises'
 import { writeFileSync } from 'node:fs'
 import { Worker } from 'node:worker_threads'
 import type { PreparedRequest, SyncEngine } from '../../src/lifecycle/sync/index.js'
-import { createWalkie } from '../../src/walkie/index.js'
-import { quiet, startEngine, waitFor, workerView } from '../lifecycle-sync/helpers.js'
+import { atHeadOf, lifecycleWalkieTo, quiet, startEngine, waitFor, workerView } from '../lifecycle-sync/helpers.js'
 import type { WorldOptions, WorldReady } from './fast-sync-world.js'
 
 const HISTORY = Number(process.env.BENCH_HISTORY ?? 20_000)
@@ -69,18 +68,8 @@ const next = <T extends { type: string }>(type: string): Promise<T> => new Promi
 })
 const w = await next<WorldReady>('ready')
 phase(`devnet up (${HISTORY} relay blocks) and its data provider caught up in ${round(w.dataProviderSyncMs / 1000, 1)} s`)
-const walkie = createWalkie({
-  role: 'WR_LIFECYCLE_MANAGER', chainIdentity: w.chainIdentity, bridgeIdentity: 'default', identity: { ephemeral: true },
-  listenAddresses: [], disableMdns: true, bootNodes: [w.dpAddress], livenessIntervalMs: 500, staleAfterMs: 3000, bootRetryMinMs: 100, bootRetryMaxMs: 1000,
-}, { logger })
-await walkie.start()
-await walkie.dial(w.dpAddress)
+const walkie = await lifecycleWalkieTo(w.chainIdentity, [w.dpAddress], logger)
 
-/** The worker is at the head: synched, past the data provider's last range, every para header it has dispatched. */
-function atHead(engine: SyncEngine, uuid: string): boolean {
-  const r = engine.report(uuid)
-  return !!r && r.status === 'S_SYNCHED' && r.parentHeaderSynchedTo >= w.parentRangeHeight && r.paraBlockDispatchedTo === r.paraHeaderSynchedTo && r.paraHeaderSynchedTo > 0
-}
 function describe(engine: SyncEngine, uuid: string): string {
   const r = engine.report(uuid)
   return JSON.stringify({ dpRange: w.parentRangeHeight, dpParaHead: w.paraHead, worker: r && { s: r.status, h: r.parentHeaderSynchedTo, p: r.paraHeaderSynchedTo, b: r.paraBlockDispatchedTo, m: r.lastMessage } })
@@ -127,7 +116,7 @@ async function run(i: number, disableFastSync: boolean): Promise<Run> {
   try {
     const t0 = Date.now()
     engine.apply([workerView(i, w.endpoints[i]!)])
-    await waitFor(() => atHead(engine, uuid), 1_200_000, () => describe(engine, uuid))
+    await waitFor(() => atHeadOf(engine, [uuid], w.parentRangeHeight), 1_200_000, () => describe(engine, uuid))
     const ms = Date.now() - t0
     if (refused) throw new Error(refused)
     return { ms, dispatchBlock: counts.dispatch_block ?? 0, syncHeaders: counts.sync_combined_headers ?? 0, fastSyncBlock, paraBlocknum: engine.report(uuid)!.paraBlockDispatchedTo,

@@ -39,13 +39,18 @@ export async function startWalkieDp(dn: Devnet, logger: Logger, o: Partial<DataP
 
 /** The lifecycle's Walkie node, dialled to each data provider (as PHALA_WALKIE_BOOT_NODES does). */
 export async function lifecycleWalkie(dps: RunningDataProvider[], logger: Logger): Promise<Walkie> {
+  return lifecycleWalkieTo(dps[0]!.chainIdentity()!, dps.map((d) => d.walkie()!.multiaddrs()[0]!), logger)
+}
+
+/** The same, to data providers known by their chain identity and Walkie addresses (e.g. in another thread). */
+export async function lifecycleWalkieTo(chainIdentity: string, addresses: string[], logger: Logger): Promise<Walkie> {
   const w = createWalkie({
-    role: 'WR_LIFECYCLE_MANAGER', chainIdentity: dps[0]!.chainIdentity()!, bridgeIdentity: 'default', identity: { ephemeral: true },
-    listenAddresses: [], disableMdns: true, bootNodes: dps.map((d) => d.walkie()!.multiaddrs()[0]!),
+    role: 'WR_LIFECYCLE_MANAGER', chainIdentity, bridgeIdentity: 'default', identity: { ephemeral: true },
+    listenAddresses: [], disableMdns: true, bootNodes: addresses,
     livenessIntervalMs: 500, staleAfterMs: 3000, bootRetryMinMs: 100, bootRetryMaxMs: 1000,
   }, { logger })
   await w.start()
-  for (const d of dps) await w.dial(d.walkie()!.multiaddrs()[0]!)
+  for (const a of addresses) await w.dial(a)
   return w
 }
 
@@ -72,7 +77,11 @@ export function startEngine(walkie: Walkie, logger: Logger, o: Partial<SyncEngin
 
 /** Every worker's last dispatched para block equals the data provider's para head and the relay header is at the last range. */
 export function atHead(engine: SyncEngine, uuids: string[], dp: RunningDataProvider): boolean {
-  const range = dp.builderProgress()?.parentRangeHeight ?? -1
+  return atHeadOf(engine, uuids, dp.builderProgress()?.parentRangeHeight ?? -1)
+}
+
+/** The same against the data provider's last range height `range`. */
+export function atHeadOf(engine: SyncEngine, uuids: string[], range: number): boolean {
   return uuids.every((u) => {
     const r = engine.report(u)
     return !!r && r.status === 'S_SYNCHED' && r.parentHeaderSynchedTo >= range && r.paraBlockDispatchedTo === r.paraHeaderSynchedTo && r.paraHeaderSynchedTo > 0
